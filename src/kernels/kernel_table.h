@@ -1,0 +1,43 @@
+// The kernel table: for each weight type, how activations are prepared and how one
+// weight row is dotted with them, for one ISA path. Built once per session from the CPU
+// features (or a forced --isa) and stored in the session, never in a global.
+//
+// Contract shared by every path: matmul quantizes the activation row once to the
+// weight type's `act_type` (F32 stays F32; F16 -> F16; Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 -> Q8_0
+// or Q8_1 as ggml does; K-quants -> Q8_K), then each output element is one vec_dot.
+// A SIMD vec_dot must agree with the scalar twin (src/kernels/ref) within a tolerance
+// derived from the type; results never depend on the thread count because each output
+// element is computed by exactly one call.
+#pragma once
+
+#include <cstdint>
+
+#include "core/cpu_features.h"
+#include "gguf/ggml_types.h"
+
+namespace edgelm {
+
+// Quantizes (or converts) n floats into the activation format.
+using QuantizeRowFn = void (*)(const float* x, void* out, int64_t n);
+// Dequantizes n elements of a row.
+using DequantizeRowFn = void (*)(const void* row, float* out, int64_t n);
+// *out = sum_i w[i] * a[i] over n elements: w a weight row, a the prepared activations.
+using VecDotFn = void (*)(int64_t n, const void* w_row, const void* act_row, float* out);
+
+inline constexpr int kMaxGgmlTypeId = 40;
+
+struct TypeKernels {
+  bool supported = false;
+  GgmlType act_type = GgmlType::kF32;      // activation format vec_dot expects
+  QuantizeRowFn quantize_act = nullptr;     // f32 -> act_type
+  DequantizeRowFn dequantize = nullptr;     // weight row -> f32
+  VecDotFn vec_dot = nullptr;
+};
+
+struct KernelTable {
+  Isa isa = Isa::kScalar;
+  TypeKernels types[kMaxGgmlTypeId];
+  const TypeKernels& For(GgmlType t) const { return types[static_cast<uint32_t>(t)]; }
+};
+
+}  // namespace edgelm
