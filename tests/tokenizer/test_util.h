@@ -61,7 +61,10 @@ inline std::vector<VocabCase> ReadVocabCases(const std::string& inp_path) {
 
 inline std::string IdsToString(const std::vector<int32_t>& ids) {
   std::string s;
-  for (int32_t id : ids) s += " " + std::to_string(id);
+  for (int32_t id : ids) {
+    s.push_back(' ');
+    s.append(std::to_string(id));
+  }
   return s;
 }
 
