@@ -1,4 +1,5 @@
 // Reading tokenizer.* metadata out of a GGUF file.
+#include <algorithm>
 #include <limits>
 #include <variant>
 
@@ -88,8 +89,11 @@ Result<VocabMetadata> VocabMetadataFromGguf(const GgufFile& file) {
     }
     vocab.token_types.resize(kv->array.count);
     for (uint64_t i = 0; i < kv->array.count; ++i) {
-      const int64_t t = kv->array.IntAt(i);
-      vocab.token_types[i] = (t < 0 || t > 6) ? -1 : static_cast<int32_t>(t);  // -1: caught later
+      // Out-of-range values are kept (clamped to int32) so that the tokenizer's check
+      // reports them with their index.
+      vocab.token_types[i] = static_cast<int32_t>(std::clamp<int64_t>(
+          kv->array.IntAt(i), std::numeric_limits<int32_t>::min(),
+          std::numeric_limits<int32_t>::max()));
     }
   }
   if (file.FindKeyOrNull("tokenizer.ggml.merges") != nullptr) {
