@@ -143,6 +143,24 @@ TEST(GgufGolden, FixtureWikiTextPrefix) {
   EXPECT_EQ(first_diff, want.size()) << "first difference at token " << first_diff;
 }
 
+// The whole file, as llama-perplexity tokenized it: BOS + the text, 830,638 ids in all.
+TEST(GgufGolden, FixtureWikiTextWholeFileCount) {
+  const std::string model = "fixtures/reference/ref-llama-gqa-tied/ref-llama-gqa-tied-F32.gguf";
+  const std::string data = "data/wikitext-2-raw/wiki.test.raw";
+  for (const std::string& rel : {model, data}) {
+    if (!testing::SharedExists(rel)) GTEST_SKIP() << "../shared/" << rel << " is absent";
+  }
+  auto file = GgufFile::Open(testing::SharedPath(model));
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto t = Tokenizer::FromGguf(**file);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  const std::string text = testing::ReadFileOrEmpty(testing::SharedPath(data));
+  auto ids = (*t)->Encode(text, /*add_bos=*/true, false);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->size(), 830638u);
+  EXPECT_EQ((*t)->Decode(*ids), text);
+}
+
 TEST(GgufGolden, Stories260KRoundTrip) {
   const std::string rel = "models/stories260K/stories260K-f32.gguf";
   SKIP_WITHOUT(rel);
