@@ -115,7 +115,13 @@ double Sampler::NextUniform() {
   return static_cast<double>(rng_() >> 11) * 0x1.0p-53;
 }
 
-Status Sampler::BuildDistribution(std::span<const float> logits, bool& sorted) {
+std::span<const int32_t> Sampler::AcceptedTokens() {
+  recent_scratch_.assign(recent_.begin(), recent_.end());
+  return recent_scratch_;
+}
+
+Status Sampler::BuildDistribution(std::span<const float> logits, std::span<const int32_t> recent,
+                                  bool& sorted) {
   if (logits.empty()) return InvalidArgumentError("sampling from empty logits (n_vocab is 0)");
   if (logits.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
     return InvalidArgumentError("sampling from " + std::to_string(logits.size()) +
@@ -129,9 +135,13 @@ Status Sampler::BuildDistribution(std::span<const float> logits, bool& sorted) {
     }
   }
   const size_t n_vocab = logits.size();
-  for (int32_t token : recent_) {
-    if (static_cast<size_t>(token) >= n_vocab) {
-      return InvalidArgumentError("accepted token " + std::to_string(token) +
+  // Penalties look back over the last repeat_last_n tokens only.
+  if (recent.size() > static_cast<size_t>(params_.repeat_last_n)) {
+    recent = recent.subspan(recent.size() - static_cast<size_t>(params_.repeat_last_n));
+  }
+  for (int32_t token : recent) {
+    if (token < 0 || static_cast<size_t>(token) >= n_vocab) {
+      return InvalidArgumentError("recent token " + std::to_string(token) +
                                   " is outside the vocabulary of the logits (n_vocab " +
                                   std::to_string(n_vocab) + "); tokens from another model?");
     }
@@ -143,11 +153,11 @@ Status Sampler::BuildDistribution(std::span<const float> logits, bool& sorted) {
   }
 
   // 1. Penalties, while candidates_[id] is still token id.
-  const bool penalize = !recent_.empty() && (params_.repeat_penalty != 1.0f ||
+  const bool penalize = !recent.empty() && (params_.repeat_penalty != 1.0f ||
                                              params_.frequency_penalty != 0.0f ||
                                              params_.presence_penalty != 0.0f);
   if (penalize) {
-    std::vector<int32_t> seen(recent_.begin(), recent_.end());
+    std::vector<int32_t> seen(recent.begin(), recent.end());
     std::sort(seen.begin(), seen.end());
     for (size_t i = 0; i < seen.size();) {
       size_t j = i;
@@ -212,15 +222,20 @@ Status Sampler::BuildDistribution(std::span<const float> logits, bool& sorted) {
 
 Result<std::vector<TokenProb>> Sampler::Distribution(std::span<const float> logits) {
   bool sorted = false;
-  EDGELM_RETURN_IF_ERROR(BuildDistribution(logits, sorted));
+  EDGELM_RETURN_IF_ERROR(BuildDistribution(logits, AcceptedTokens(), sorted));
   std::vector<TokenProb> out = candidates_;
   if (!sorted) std::sort(out.begin(), out.end(), MoreLikely);
   return out;
 }
 
 Result<SampledToken> Sampler::Sample(std::span<const float> logits) {
+  return Sample(logits, AcceptedTokens());
+}
+
+Result<SampledToken> Sampler::Sample(std::span<const float> logits,
+                                     std::span<const int32_t> recent) {
   bool sorted = false;
-  EDGELM_RETURN_IF_ERROR(BuildDistribution(logits, sorted));
+  EDGELM_RETURN_IF_ERROR(BuildDistribution(logits, recent, sorted));
 
   SampledToken result;
   if (candidates_.size() == 1) {

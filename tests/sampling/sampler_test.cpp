@@ -337,6 +337,28 @@ TEST(SamplerTest, BadLogitsAreErrors) {
   Result<SampledToken> foreign = s.Sample(std::vector<float>{0.0f, 1.0f});
   ASSERT_FALSE(foreign.ok());
   EXPECT_NE(foreign.status().message().find("token 10"), std::string::npos);
+  const std::vector<int32_t> negative = {-1};
+  EXPECT_FALSE(g.Sample(std::vector<float>{0.0f, 1.0f}, negative).ok());
+}
+
+TEST(SamplerTest, ExplicitRecentTokensActLikeAcceptedOnes) {
+  SamplerParams p;
+  p.repeat_penalty = 1.3f;
+  p.presence_penalty = 0.2f;
+  p.repeat_last_n = 3;
+  Sampler accepted = Make(p), explicit_recent = Make(p);
+  std::mt19937 rng(21);
+  std::vector<int32_t> context = {5, 6, 7};
+  for (int32_t id : context) accepted.Accept(id);
+  for (int step = 0; step < 100; ++step) {
+    const std::vector<float> logits = RandomLogits(rng, 16);
+    Result<SampledToken> a = accepted.Sample(logits);
+    Result<SampledToken> b = explicit_recent.Sample(logits, context);  // only the last 3 count
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->id, b->id) << "step " << step;
+    accepted.Accept(a->id);
+    context.push_back(b->id);
+  }
 }
 
 TEST(SamplerTest, ParamsAreValidated) {
