@@ -27,7 +27,7 @@
 namespace edgelm {
 
 struct ChatMessage {
-  std::string role;     // "system", "user", "assistant" (ChatML and Llama 3 accept any)
+  std::string role;  // "system", "user", "assistant" (ChatML and Llama 3 accept any)
   std::string content;
 };
 
@@ -80,11 +80,12 @@ class ChatTemplate {
   const std::string& assistant_close() const { return assistant_close_; }
 
   // Formats the conversation. add_generation_prompt appends the opening of an assistant
-  // turn (e.g. "<|im_start|>assistant\n"; nothing for llama2 and mistral, whose user
-  // turn ends with "[/INST]", which opens the assistant's turn). Errors: an empty role; for llama2, mistral,
-  // zephyr, phi3 and gemma a role other than system/user/assistant; for llama2, mistral
-  // and gemma a system message that is not the first or turns that do not alternate
-  // user/assistant starting with user (those models' templates reject the same).
+  // turn (e.g. "<|im_start|>assistant\n"; nothing for llama2 and mistral, whose user turn
+  // ends with "[/INST]", which opens the assistant's turn).
+  // Errors: an empty role; for llama2, mistral, zephyr, phi3 and gemma a role other than
+  // system/user/assistant; for llama2, mistral and gemma a system message that is not the
+  // first, or turns that do not alternate user/assistant starting with user (those
+  // models' templates reject the same).
   Result<std::string> Apply(const std::vector<ChatMessage>& messages,
                             bool add_generation_prompt) const;
   // Formats only new_messages, given that the model has already seen

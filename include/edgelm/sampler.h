@@ -40,12 +40,12 @@ struct SamplerParams {
   // A fixed default keeps runs reproducible; the CLI may draw a seed from the clock.
   static constexpr uint64_t kDefaultSeed = 0x5EEDull;
 
-  float temperature = 0.8f;      // <= 0: greedy
-  int top_k = 40;                // 0: off
-  float top_p = 0.95f;           // 1: off
-  float min_p = 0.05f;           // 0: off
-  float repeat_penalty = 1.0f;   // 1: off
-  int repeat_last_n = 64;        // tokens the penalties look back over; 0: off
+  float temperature = 0.8f;     // <= 0: greedy
+  int top_k = 40;               // 0: off
+  float top_p = 0.95f;          // 1: off
+  float min_p = 0.05f;          // 0: off
+  float repeat_penalty = 1.0f;  // 1: off
+  int repeat_last_n = 64;       // tokens the penalties look back over; 0: off
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
   uint64_t seed = kDefaultSeed;

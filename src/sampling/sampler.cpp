@@ -74,22 +74,29 @@ void KeepTopP(std::vector<TokenProb>& c, float top_p, bool& sorted) {
 }  // namespace
 
 Status SamplerParams::Validate() const {
-  if (!std::isfinite(temperature)) return RangeError("temperature", "a finite number (<= 0: greedy)", temperature);
+  if (!std::isfinite(temperature))
+    return RangeError("temperature", "a finite number (<= 0: greedy)", temperature);
   if (top_k < 0) {
     return InvalidArgumentError("sampler parameter top_k must be >= 0 (0 turns it off), got " +
                                 std::to_string(top_k));
   }
-  if (!(top_p >= 0.0f && top_p <= 1.0f)) return RangeError("top_p", "in [0, 1] (1 turns it off)", top_p);
-  if (!(min_p >= 0.0f && min_p <= 1.0f)) return RangeError("min_p", "in [0, 1] (0 turns it off)", min_p);
+  if (!(top_p >= 0.0f && top_p <= 1.0f))
+    return RangeError("top_p", "in [0, 1] (1 turns it off)", top_p);
+  if (!(min_p >= 0.0f && min_p <= 1.0f))
+    return RangeError("min_p", "in [0, 1] (0 turns it off)", min_p);
   if (!(repeat_penalty > 0.0f) || !std::isfinite(repeat_penalty)) {
     return RangeError("repeat_penalty", "a finite number > 0 (1 turns it off)", repeat_penalty);
   }
   if (repeat_last_n < 0) {
-    return InvalidArgumentError("sampler parameter repeat_last_n must be >= 0 (0 turns penalties "
-                                "off), got " + std::to_string(repeat_last_n));
+    return InvalidArgumentError(
+        "sampler parameter repeat_last_n must be >= 0 (0 turns penalties "
+        "off), got " +
+        std::to_string(repeat_last_n));
   }
-  if (!std::isfinite(presence_penalty)) return RangeError("presence_penalty", "a finite number", presence_penalty);
-  if (!std::isfinite(frequency_penalty)) return RangeError("frequency_penalty", "a finite number", frequency_penalty);
+  if (!std::isfinite(presence_penalty))
+    return RangeError("presence_penalty", "a finite number", presence_penalty);
+  if (!std::isfinite(frequency_penalty))
+    return RangeError("frequency_penalty", "a finite number", frequency_penalty);
   return Status::Ok();
 }
 
@@ -129,7 +136,8 @@ Status Sampler::BuildDistribution(std::span<const float> logits, std::span<const
   }
   for (size_t i = 0; i < logits.size(); ++i) {
     if (std::isnan(logits[i]) || logits[i] == std::numeric_limits<float>::infinity()) {
-      return InvalidArgumentError("logit of token " + std::to_string(i) + " is " + FloatText(logits[i]) +
+      return InvalidArgumentError("logit of token " + std::to_string(i) + " is " +
+                                  FloatText(logits[i]) +
                                   " (expected a finite number or -inf); the forward pass "
                                   "produced non-finite values");
     }
@@ -153,9 +161,9 @@ Status Sampler::BuildDistribution(std::span<const float> logits, std::span<const
   }
 
   // 1. Penalties, while candidates_[id] is still token id.
-  const bool penalize = !recent.empty() && (params_.repeat_penalty != 1.0f ||
-                                             params_.frequency_penalty != 0.0f ||
-                                             params_.presence_penalty != 0.0f);
+  const bool penalize =
+      !recent.empty() && (params_.repeat_penalty != 1.0f || params_.frequency_penalty != 0.0f ||
+                          params_.presence_penalty != 0.0f);
   if (penalize) {
     std::vector<int32_t> seen(recent.begin(), recent.end());
     std::sort(seen.begin(), seen.end());
