@@ -34,6 +34,14 @@ void RmsNorm(const ForwardContext& c, const float* x, const float* w, int64_t n_
 }
 
 void MatMul(const ForwardContext& c, const WeightView& w, const float* x, float* y) {
+  if (c.saw_non_finite && !*c.saw_non_finite) {
+    const int64_t n = c.n_tokens * w.n_in;
+    // x - x is 0 for finite x and NaN otherwise, so one sum tells whether any element is
+    // NaN or infinite (an order of magnitude cheaper than the product itself).
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n; ++i) acc += x[i] - x[i];
+    if (acc != 0.0f) *c.saw_non_finite = true;
+  }
   edgelm::MatMul(*c.kernels, *c.pool, w, x, c.n_tokens, y, *c.matmul_scratch);
 }
 

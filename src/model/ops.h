@@ -51,13 +51,16 @@ struct ForwardContext {
   float* up = nullptr;          // [n_tokens][n_ff]
   const float* rope_cos = nullptr;  // [n_tokens][head_dim / 2]
   const float* rope_sin = nullptr;
+  // Set when a matrix product saw a non-finite input: quantizing activations (Q8_0/Q8_K)
+  // would turn NaN into finite garbage, so the session could not see it afterwards.
+  bool* saw_non_finite = nullptr;
 };
 
 namespace ops {
 
 // out = x / sqrt(mean(x^2) + eps) * w, row by row (sum of squares in double, as ggml).
 void RmsNorm(const ForwardContext& c, const float* x, const float* w, int64_t n_rows, float* out);
-// y = W x for every token of the batch.
+// y = W x for every token of the batch (flags non-finite inputs in c.saw_non_finite).
 void MatMul(const ForwardContext& c, const WeightView& w, const float* x, float* y);
 // x[t][i] += b[i].
 void AddBias(float* x, const float* b, int64_t n_rows, int64_t n);

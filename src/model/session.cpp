@@ -185,11 +185,17 @@ Status SessionImpl::Step(const int32_t* tokens, int64_t n, int64_t first_logit, 
   c.rope_cos = rope_cos_.data();
   c.rope_sin = rope_sin_.data();
 
+  bool saw_non_finite = false;
+  c.saw_non_finite = &saw_non_finite;
   const Architecture& arch = model_.architecture();
   for (uint32_t il = 0; il < hp_.n_layer; ++il) {
     arch.ForwardLayer(c, il);
-    EDGELM_RETURN_IF_ERROR(ops::CheckFinite(c.x, n, hp_.n_embd, n_past_,
-                                            "layer " + std::to_string(il) + " (blk." + std::to_string(il) + ")"));
+    const std::string where = "layer " + std::to_string(il) + " (blk." + std::to_string(il) + ")";
+    if (saw_non_finite) {
+      return CorruptError("non-finite activation (NaN or Inf) inside " + where +
+                          ": the weights contain NaN/Inf or values large enough to overflow");
+    }
+    EDGELM_RETURN_IF_ERROR(ops::CheckFinite(c.x, n, hp_.n_embd, n_past_, where));
   }
   const uint32_t n_past_step = n_past_;
   n_past_ += static_cast<uint32_t>(n);

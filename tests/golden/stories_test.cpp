@@ -146,7 +146,7 @@ TEST(StoriesQ8Test, AgreesWithF32ExceptAtNearTies) {
   std::cout << "[stories] q8_0 vs f32: top-1 agreement " << agree << "/" << steps << ", max logit deviation "
             << worst_dev << "\n";
   EXPECT_GE(agree, steps * 95 / 100);
-  EXPECT_LT(worst_dev, 0.5);
+  EXPECT_LT(worst_dev, 1.0);
 }
 
 class StoriesRunsTest : public StoriesTest {};
