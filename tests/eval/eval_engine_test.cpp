@@ -153,14 +153,19 @@ std::string GreedyText(const Model& model, const std::string& prompt, int n) {
   auto session = std::move(model.NewSession(so)).value();
   auto tokens = model.tokenizer().Encode(prompt, true, false).value();
   EDGELM_CHECK(session->Prefill(tokens).ok());
-  std::vector<int32_t> out;
+  std::vector<int32_t> all = tokens;
   for (int i = 0; i < n; ++i) {
     auto logits = session->Logits();
     int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    out.push_back(next);
+    all.push_back(next);
     EDGELM_CHECK(session->Decode(next).ok());
   }
-  return model.tokenizer().Decode(out);
+  // The continuation's text is what decoding the whole sequence adds to the prompt's
+  // text (decoding the new tokens alone would drop the word-initial space).
+  const std::string prompt_text = model.tokenizer().Decode(tokens);
+  const std::string full_text = model.tokenizer().Decode(all);
+  EDGELM_CHECK(full_text.compare(0, prompt_text.size(), prompt_text) == 0);
+  return full_text.substr(prompt_text.size());
 }
 
 TEST_F(EvalEngineTest, GreedyContinuationWinsMultipleChoice) {
