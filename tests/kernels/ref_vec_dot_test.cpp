@@ -27,13 +27,20 @@ constexpr GgmlType kAllTypes[] = {
 
 DequantizeRowFn ActDequantizer(GgmlType act) {
   switch (act) {
-    case GgmlType::kF32: return ref::DequantizeRowF32;
-    case GgmlType::kF16: return ref::DequantizeRowF16;
-    case GgmlType::kBF16: return ref::DequantizeRowBF16;
-    case GgmlType::kQ8_0: return ref::DequantizeRowQ8_0;
-    case GgmlType::kQ8_1: return ref::DequantizeRowQ8_1;
-    case GgmlType::kQ8_K: return ref::DequantizeRowQ8_K;
-    default: return nullptr;
+    case GgmlType::kF32:
+      return ref::DequantizeRowF32;
+    case GgmlType::kF16:
+      return ref::DequantizeRowF16;
+    case GgmlType::kBF16:
+      return ref::DequantizeRowBF16;
+    case GgmlType::kQ8_0:
+      return ref::DequantizeRowQ8_0;
+    case GgmlType::kQ8_1:
+      return ref::DequantizeRowQ8_1;
+    case GgmlType::kQ8_K:
+      return ref::DequantizeRowQ8_K;
+    default:
+      return nullptr;
   }
 }
 
@@ -41,14 +48,25 @@ DequantizeRowFn ActDequantizer(GgmlType act) {
 // so that random bytes do not produce inf/NaN scales.
 std::vector<size_t> ScaleOffsets(GgmlType t) {
   switch (t) {
-    case GgmlType::kQ4_0: case GgmlType::kQ5_0: case GgmlType::kQ8_0: return {0};
-    case GgmlType::kQ4_1: case GgmlType::kQ5_1: return {0, 2};
-    case GgmlType::kQ2_K: return {offsetof(BlockQ2_K, d), offsetof(BlockQ2_K, dmin)};
-    case GgmlType::kQ3_K: return {offsetof(BlockQ3_K, d)};
-    case GgmlType::kQ4_K: return {offsetof(BlockQ4_K, d), offsetof(BlockQ4_K, dmin)};
-    case GgmlType::kQ5_K: return {offsetof(BlockQ5_K, d), offsetof(BlockQ5_K, dmin)};
-    case GgmlType::kQ6_K: return {offsetof(BlockQ6_K, d)};
-    default: return {};
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ8_0:
+      return {0};
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_1:
+      return {0, 2};
+    case GgmlType::kQ2_K:
+      return {offsetof(BlockQ2_K, d), offsetof(BlockQ2_K, dmin)};
+    case GgmlType::kQ3_K:
+      return {offsetof(BlockQ3_K, d)};
+    case GgmlType::kQ4_K:
+      return {offsetof(BlockQ4_K, d), offsetof(BlockQ4_K, dmin)};
+    case GgmlType::kQ5_K:
+      return {offsetof(BlockQ5_K, d), offsetof(BlockQ5_K, dmin)};
+    case GgmlType::kQ6_K:
+      return {offsetof(BlockQ6_K, d)};
+    default:
+      return {};
   }
 }
 
@@ -84,10 +102,12 @@ TEST_P(RefVecDot, EqualsDotOfDequantizedOperands) {
   FillScalarKernels(table);
   const TypeKernels& k = table.For(type);
   ASSERT_TRUE(k.supported);
-  const int64_t block = FindGgmlTypeInfo(type)->block_size == 1 ? 32 : FindGgmlTypeInfo(type)->block_size;
+  const int64_t block =
+      FindGgmlTypeInfo(type)->block_size == 1 ? 32 : FindGgmlTypeInfo(type)->block_size;
   for (int64_t n_blocks : {1, 7, 33}) {
     const int64_t n = n_blocks * block;
-    const std::vector<uint8_t> w = RandomWeightRow(type, n, static_cast<uint32_t>(n_blocks) * 31u + 7u);
+    const std::vector<uint8_t> w =
+        RandomWeightRow(type, n, static_cast<uint32_t>(n_blocks) * 31u + 7u);
     const std::vector<float> x = testing::RandomNormal(n, static_cast<uint32_t>(n_blocks) + 1000u);
     std::vector<uint8_t> act(testing::RowBytes(k.act_type, n));
     k.quantize_act(x.data(), act.data(), n);
@@ -128,12 +148,27 @@ TEST_P(RefVecDot, ActivationFormatIsGgmls) {
   FillScalarKernels(table);
   const GgmlType act = table.For(type).act_type;
   switch (type) {
-    case GgmlType::kF32: EXPECT_EQ(act, GgmlType::kF32); break;
-    case GgmlType::kF16: EXPECT_EQ(act, GgmlType::kF16); break;
-    case GgmlType::kBF16: EXPECT_EQ(act, GgmlType::kBF16); break;
-    case GgmlType::kQ4_0: case GgmlType::kQ5_0: case GgmlType::kQ8_0: EXPECT_EQ(act, GgmlType::kQ8_0); break;
-    case GgmlType::kQ4_1: case GgmlType::kQ5_1: EXPECT_EQ(act, GgmlType::kQ8_1); break;
-    default: EXPECT_EQ(act, GgmlType::kQ8_K); break;
+    case GgmlType::kF32:
+      EXPECT_EQ(act, GgmlType::kF32);
+      break;
+    case GgmlType::kF16:
+      EXPECT_EQ(act, GgmlType::kF16);
+      break;
+    case GgmlType::kBF16:
+      EXPECT_EQ(act, GgmlType::kBF16);
+      break;
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ8_0:
+      EXPECT_EQ(act, GgmlType::kQ8_0);
+      break;
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_1:
+      EXPECT_EQ(act, GgmlType::kQ8_1);
+      break;
+    default:
+      EXPECT_EQ(act, GgmlType::kQ8_K);
+      break;
   }
 }
 
@@ -162,8 +197,8 @@ TEST(RefKernelTable, FillsExactlyTheEngineTypes) {
 
 TEST(RefQ8Activations, Q8_0RoundsHalfAwayFromZeroWithScaleAmaxOver127) {
   std::vector<float> x(32, 0.0f);
-  x[0] = 127.0f;   // d = 1 exactly
-  x[1] = 2.5f;     // round() -> 3 (half away from zero), nearbyint would give 2
+  x[0] = 127.0f;  // d = 1 exactly
+  x[1] = 2.5f;    // round() -> 3 (half away from zero), nearbyint would give 2
   x[2] = -2.5f;
   BlockQ8_0 y;
   ref::QuantizeRowQ8_0(x.data(), &y, 32);
