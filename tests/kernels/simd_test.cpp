@@ -11,6 +11,7 @@
 
 #include "core/cpu_features.h"
 #include "kernels/matmul.h"
+#include "kernels/simd_fill.h"
 #include "simd_test_util.h"
 
 namespace edgelm {
@@ -69,11 +70,9 @@ TEST_P(SimdKernels, TablesCoverTheSameTypesAsScalar) {
   }
 }
 
-TEST_P(SimdKernels, VecDotMatchesScalarOnOddSizes) {
-  const KernelTable scalar = MakeKernelTable(Isa::kScalar);
+// Every supported type's vec_dot of `simd` against the scalar one; `label` names the path.
+void ExpectVecDotMatchesScalar(const KernelTable& scalar, const KernelTable& simd, const std::string& label) {
   std::mt19937 rng(1234);
-  const Isa isa = GetParam();
-  const KernelTable simd = MakeKernelTable(isa);
   for (GgmlType type : SupportedTypes(scalar)) {
     const TypeKernels& ks = scalar.For(type);
     const TypeKernels& kv = simd.For(type);
@@ -113,10 +112,35 @@ TEST_P(SimdKernels, VecDotMatchesScalarOnOddSizes) {
         }
       }
     }
-    EXPECT_LE(worst_ratio, 1.0) << IsaName(isa) << " " << GgmlTypeName(type) << " worst of "
-                                << cases << " cases: " << worst;
+    EXPECT_LE(worst_ratio, 1.0) << label << " " << GgmlTypeName(type) << " worst of " << cases
+                                << " cases: " << worst;
   }
 }
+
+TEST_P(SimdKernels, VecDotMatchesScalarOnOddSizes) {
+  ExpectVecDotMatchesScalar(MakeKernelTable(Isa::kScalar), MakeKernelTable(GetParam()), IsaName(GetParam()));
+}
+
+#if defined(__x86_64__)
+// The AVX-512 table on a CPU without VNNI and AVX512_BF16: the vpmaddubsw fallbacks of the
+// int8 kernels and the AVX2 BF16 kernel, which MakeKernelTable does not pick on a CPU
+// that has the extensions.
+TEST_P(SimdKernels, Avx512WithoutVnniOrBf16MatchesScalar) {
+  if (GetParam() != Isa::kAvx512) GTEST_SKIP() << "only for the avx512 path";
+  CpuFeatures cpu = DetectCpuFeatures();
+  cpu.avx512vnni = false;
+  cpu.avx512bf16 = false;
+  const KernelTable scalar = MakeKernelTable(Isa::kScalar);
+  KernelTable table = scalar;
+  FillAvx2Kernels(table);
+  FillAvx512Kernels(table, cpu);
+  const KernelTable with_vnni = MakeKernelTable(Isa::kAvx512);
+  if (DetectCpuFeatures().avx512vnni) {
+    EXPECT_NE(table.For(GgmlType::kQ8_0).vec_dot, with_vnni.For(GgmlType::kQ8_0).vec_dot);
+  }
+  ExpectVecDotMatchesScalar(scalar, table, "avx512 without vnni/bf16");
+}
+#endif
 
 // Blocks that stress the quantizers: zeros, exact rounding ties, one dominant value of
 // either sign, tiny values.
