@@ -28,6 +28,11 @@ inline int32_t HsumI32x8(__m256i v) {
 
 // One IEEE half (a block scale) to float with F16C.
 inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
+// Float to IEEE half, round to nearest even (as F32ToFp16). Not _cvtss_sh: clang's macro
+// for it uses a compound literal, which -Wpedantic rejects in C++.
+inline uint16_t FloatToHalf(float v) {
+  return static_cast<uint16_t>(_mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(v), _MM_FROUND_TO_NEAREST_INT)));
+}
 
 inline __m256i LoadU256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 inline __m128i LoadU128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }

@@ -1,14 +1,18 @@
-// AVX-512 (F, BW, VL; VNNI where present) kernels for the hot weight types: F32, Q8_0,
-// Q4_0, Q4_K, Q6_K. Other types keep their AVX2 kernels (installed first by
-// MakeKernelTable). F16 keeps the AVX2 kernel on purpose: a 512-bit version (vcvtph2ps
-// zmm + FMA, four accumulators) measured 0.6x the AVX2 one on AMD Zen 4, where the
-// 512-bit conversion has half the 256-bit throughput. The 32-element block types process two blocks per 512-bit vector;
-// with VNNI the signed int8 dot uses vpdpbusd on (w + 128) and subtracts 128 * sum(a).
+// AVX-512 (F, BW, VL; VNNI and BF16 where present) kernels for the hot weight types:
+// F32, BF16, Q8_0, Q4_0, Q4_K, Q6_K. Other types keep their AVX2 kernels (installed
+// first by MakeKernelTable). The 32-element block types process two blocks per 512-bit
+// vector; with VNNI the signed int8 dot uses vpdpbusd on (w + 128) and subtracts
+// 128 * sum(a). F16 keeps the AVX2 kernel on purpose: a 512-bit version (vcvtph2ps zmm +
+// FMA, four accumulators) measured 0.6x the AVX2 one on AMD Zen 4, where the 512-bit
+// conversion has half the 256-bit throughput.
+//
 // GCC 12's AVX-512 headers build some results from _mm512_undefined_*() (a self-
 // initialised variable), which -Wuninitialized reports once inlined; the values are
 // fully overwritten by the instructions, so the warning is a false positive here.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "kernels/blocks.h"

@@ -59,7 +59,7 @@ void QuantizeRowF16(const float* x, void* out, int64_t n) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i),
                      _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
   }
-  for (; i < n; ++i) y[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+  for (; i < n; ++i) y[i] = FloatToHalf(x[i]);
 }
 
 // BF16 is the upper half of an f32: widening is a 16-bit shift.
@@ -135,7 +135,7 @@ inline float QuantizeBlock32(const float* x, int8_t* qs, int32_t* qsum) {
 void QuantizeRowQ8_0(const float* x, void* out, int64_t n) {
   auto* y = static_cast<BlockQ8_0*>(out);
   for (int64_t b = 0; b < n / kQK; ++b) {
-    y[b].d = _cvtss_sh(QuantizeBlock32(x + b * kQK, y[b].qs, nullptr), _MM_FROUND_TO_NEAREST_INT);
+    y[b].d = FloatToHalf(QuantizeBlock32(x + b * kQK, y[b].qs, nullptr));
   }
 }
 
@@ -144,8 +144,8 @@ void QuantizeRowQ8_1(const float* x, void* out, int64_t n) {
   for (int64_t b = 0; b < n / kQK; ++b) {
     int32_t qsum = 0;
     const float d = QuantizeBlock32(x + b * kQK, y[b].qs, &qsum);
-    y[b].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
-    y[b].s = _cvtss_sh(d * static_cast<float>(qsum), _MM_FROUND_TO_NEAREST_INT);
+    y[b].d = FloatToHalf(d);
+    y[b].s = FloatToHalf(d * static_cast<float>(qsum));
   }
 }
 
