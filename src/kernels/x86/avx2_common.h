@@ -91,6 +91,14 @@ inline __m256i PackI32ToI8(__m256i a, __m256i b, __m256i c, __m256i d) {
   return _mm256_permutevar8x32_epi32(abcd, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
+// Q4_K/Q5_K: sum_j mins[j] * (bsums[2j] + bsums[2j + 1]), the 8 sub-block mins against
+// the activations' 16-element sums.
+inline int32_t MinsDotBsums(const uint8_t* mins8, const int16_t* bsums) {
+  const __m128i m = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins8)));
+  const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
+  return HsumI32x8(_mm256_madd_epi16(pairs, LoadU256(bsums)));
+}
+
 inline float MaxAbsF32x8(__m256 v) {
   v = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
   __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -161,21 +161,27 @@ void VecDotQ4_K(int64_t n, const void* w_row, const void* act_row, float* out) {
   const auto* w = static_cast<const BlockQ4_K*>(w_row);
   const auto* a = static_cast<const BlockQ8_K*>(act_row);
   const __m512i low4 = _mm512_set1_epi8(0x0F);
-  const __m512i nibble_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+  // Per chunk c: int16 lanes 0..15 take scale 2c, lanes 16..31 scale 2c + 1.
+  __m512i scale_idx[4];
+  for (int c = 0; c < 4; ++c) {
+    alignas(64) int16_t idx[32];
+    for (int i = 0; i < 32; ++i) idx[i] = static_cast<int16_t>(2 * c + i / 16);
+    scale_idx[c] = _mm512_load_si512(idx);
+  }
   __m512 acc = _mm512_setzero_ps();
   float acc_min = 0.0f;
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    uint8_t sc[8], mn[8];
+    alignas(8) uint8_t sc[8], mn[8];
     UnpackScaleMinK4(w[b].scales, sc, mn);
-    int32_t sum_mins = 0;
-    for (int j = 0; j < 8; ++j) sum_mins += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+    const int32_t sum_mins = MinsDotBsums(mn, a[b].bsums);
     acc_min += a[b].d * HalfToFloat(w[b].dmin) * static_cast<float>(sum_mins);
+    const __m512i scales16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
     __m512i sumi = _mm512_setzero_si512();
     for (int c = 0; c < 4; ++c) {
       const __m256i q = LoadU256(w[b].qs + 32 * c);
-      const __m512i qq = _mm512_and_si512(_mm512_srlv_epi16(Combine256(q, q), nibble_shift), low4);
+      const __m512i qq = _mm512_and_si512(Combine256(q, _mm256_srli_epi16(q, 4)), low4);
       const __m512i aq = _mm512_loadu_si512(a[b].qs + 64 * c);
-      const __m512i scales = Combine256(_mm256_set1_epi16(sc[2 * c]), _mm256_set1_epi16(sc[2 * c + 1]));
+      const __m512i scales = _mm512_permutexvar_epi16(scale_idx[c], scales16);
       sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(_mm512_maddubs_epi16(qq, aq), scales));
     }
     const __m512 d = _mm512_set1_ps(a[b].d * HalfToFloat(w[b].d));

@@ -106,8 +106,7 @@ void VecDotQ4_K(int64_t n, const void* w_row, const void* act_row, float* out) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     uint8_t sc[8], mn[8];
     UnpackScaleMinK4(w[b].scales, sc, mn);
-    int32_t sum_mins = 0;
-    for (int j = 0; j < 8; ++j) sum_mins += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+    const int32_t sum_mins = MinsDotBsums(mn, a[b].bsums);
     acc_min += a[b].d * HalfToFloat(w[b].dmin) * static_cast<float>(sum_mins);
     __m256i sumi = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
@@ -133,8 +132,7 @@ void VecDotQ5_K(int64_t n, const void* w_row, const void* act_row, float* out) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     uint8_t sc[8], mn[8];
     UnpackScaleMinK4(w[b].scales, sc, mn);
-    int32_t sum_mins = 0;
-    for (int j = 0; j < 8; ++j) sum_mins += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+    const int32_t sum_mins = MinsDotBsums(mn, a[b].bsums);
     acc_min += a[b].d * HalfToFloat(w[b].dmin) * static_cast<float>(sum_mins);
     const __m256i qh = LoadU256(w[b].qh);
     __m256i sumi = _mm256_setzero_si256();
