@@ -27,9 +27,10 @@ struct RunResult {
   std::string out;  // stdout only
 };
 
-RunResult Edgelm(const std::string& args, bool with_stderr = false) {
+RunResult Edgelm(const std::string& args, bool with_stderr = false, const std::string& stdin_text = "") {
+  const std::string feed = stdin_text.empty() ? "" : "printf '" + stdin_text + "' | ";
   const std::string cmd =
-      std::string(EDGELM_BINARY_DIR) + "/bin/edgelm " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+      feed + std::string(EDGELM_BINARY_DIR) + "/bin/edgelm " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
   RunResult r;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
@@ -105,6 +106,22 @@ TEST_F(RunCli, StreamsStoriesText) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out.rfind(", there was a little girl named Lily. She loved to play outside in the park.", 0), 0u)
       << r.out;
+}
+
+TEST_F(RunCli, ChatKeepsTheCacheBetweenTurns) {
+  const std::string model = kShared + "/models/stories260K/stories260K-f32.gguf";
+  RunResult r = Edgelm("chat -m " + model + " --chat-template chatml -n 12 --temp 0 -t 1", true,
+                       "Tell me a story\\nAnother one\\n");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  // Turn 1 starts from an empty cache; turn 2 adds only its own message to the 12-token
+  // reply and the turn close already cached.
+  EXPECT_NE(r.out.find("new prompt tokens on 0 cached; 12 generated"), std::string::npos) << r.out;
+  const size_t second = r.out.find("new prompt tokens on ", r.out.find("on 0 cached") + 1);
+  ASSERT_NE(second, std::string::npos) << r.out;
+  EXPECT_NE(r.out.compare(second, 24, "new prompt tokens on 0 c"), 0) << r.out;
+  // stories260K has no chat template of its own.
+  r = Edgelm("chat -m " + model + " -t 1", true, "hi\\n");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
 }
 
 TEST_F(RunCli, ExitCodes) {

@@ -9,19 +9,25 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
+std::atomic<bool> g_one_shot{true};
+
 extern "C" void OnSigint(int) {
   g_interrupted.store(true);
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+  if (g_one_shot.load()) std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
 
 }  // namespace
 
-void InstallInterruptHandler() { std::signal(SIGINT, OnSigint); }
-bool Interrupted() { return g_interrupted.load(); }
-void ClearInterrupted() {
-  g_interrupted.store(false);
-  std::signal(SIGINT, OnSigint);
+void InstallInterruptHandler(bool one_shot) {
+  g_one_shot.store(one_shot);
+  struct sigaction sa = {};
+  sa.sa_handler = OnSigint;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocking read returns EINTR, so a prompt wakes up
+  sigaction(SIGINT, &sa, nullptr);
 }
+bool Interrupted() { return g_interrupted.load(); }
+void ClearInterrupted() { g_interrupted.store(false); }
 
 void SessionFlags::Add(CLI::App* cmd) {
   cmd->add_option("-c,--ctx", n_ctx, "context length in tokens (0: min(training context, 4096))");

@@ -33,8 +33,9 @@ struct SamplingFlags {
   void Add(CLI::App* cmd);
 };
 
-// Installs a SIGINT handler that sets the flag below (a second Ctrl-C kills as usual).
-void InstallInterruptHandler();
+// Installs a SIGINT handler that sets the flag below. one_shot: a second Ctrl-C kills the
+// process as usual; otherwise every Ctrl-C only sets the flag (interactive chat).
+void InstallInterruptHandler(bool one_shot = true);
 bool Interrupted();
 void ClearInterrupted();
 
