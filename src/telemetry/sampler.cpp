@@ -151,6 +151,19 @@ Status Sampler::Stop() {
   return Status::Ok();
 }
 
+std::vector<std::string> Sampler::WaitForFirstSamples(int64_t timeout_ns) const {
+  const int64_t deadline = MonotonicNs() + timeout_ns;
+  while (true) {
+    std::vector<std::string> missing;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      const Entry& e = entries_[i];
+      if (e.started && e.buffer->n_pushed() == 0) missing.push_back(e.sensor->name());
+    }
+    if (missing.empty() || MonotonicNs() >= deadline) return missing;
+    usleep(2000);  // first lines arrive within milliseconds; no need for a condition variable
+  }
+}
+
 SensorStats Sampler::stats(size_t i) const {
   const Entry& e = entries_[i];
   SensorStats st;

@@ -98,6 +98,10 @@ class Sampler {
   // Stops the thread and the sensors. Idempotent.
   Status Stop();
   bool running() const { return running_.load(); }
+  // Waits until every started sensor has at least one sample (streams and commands take
+  // a moment to print their first line), or the timeout passes. Returns the names of
+  // the sensors still without a sample.
+  std::vector<std::string> WaitForFirstSamples(int64_t timeout_ns) const;
 
   size_t size() const { return entries_.size(); }
   Sensor& sensor(size_t i) { return *entries_[i].sensor; }

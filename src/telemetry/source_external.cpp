@@ -112,13 +112,16 @@ class PowerLogSensor : public Sensor {
       if (t.empty() || t[0] == '#') continue;
       std::optional<LogReading> reading = ParsePowerLogLine(t);
       if (!reading) {
-        // A header line ("time,watts") is fine at the top; anything else later is bad data.
-        if (line_no_ > 1 || std::isdigit(static_cast<unsigned char>(t[0]))) {
+        // A header line ("time,watts") is fine before the first reading; anything else
+        // is bad data.
+        if (seen_content_ || std::isdigit(static_cast<unsigned char>(t[0]))) {
           bad = CorruptError("--power-log '" + path_ + "' line " + std::to_string(line_no_) + ": '" + t.substr(0, 80) +
                              "', expected '<unix_time_s>,<watts>'");
         }
+        seen_content_ = true;
         continue;
       }
+      seen_content_ = true;
       const int64_t t_ns = static_cast<int64_t>(reading->unix_time_s * 1e9) - wall_minus_mono_ns_;
       if (!out->empty() && t_ns < out->back().t_ns) {
         bad = CorruptError("--power-log '" + path_ + "' line " + std::to_string(line_no_) + " goes back in time");
@@ -135,6 +138,7 @@ class PowerLogSensor : public Sensor {
   int fd_ = -1;
   std::string partial_;
   size_t line_no_ = 0;
+  bool seen_content_ = false;  // a header or a reading was seen
   int64_t wall_minus_mono_ns_ = 0;
   std::vector<ChannelInfo> channels_;
 };

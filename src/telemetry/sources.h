@@ -110,7 +110,7 @@ std::string RaplPermissionFix(const std::string& zone_dir);
 // The advice when no power sensor exists at all.
 inline constexpr const char* kNoSensorFix =
     "no sensor on this hardware: use --power-cmd with an external meter (a command printing "
-    "watts, one reading per line) or --power-log FILE, or the labelled estimate "
-    "(--power-source estimate --device-profile NAME)";
+    "watts, one reading per line) or --power-log FILE, or the labelled estimate (power "
+    "source 'estimate' with a device profile from data/devices)";
 
 }  // namespace edgelm::telemetry

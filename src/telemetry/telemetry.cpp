@@ -76,7 +76,16 @@ Status Telemetry::Start() {
     Result<ThrottledBits> b = ReadRpiThrottled(options_.tools);
     rpi_throttled_start_ = b.ok() ? b->Describe() : b.status().ToString();
   }
-  return sampler_->Start();
+  EDGELM_RETURN_IF_ERROR(sampler_->Start());
+  // A phase that begins right after Start() needs a sample before it; streams (meters,
+  // tegrastats) print their first line a little after they start.
+  std::vector<std::string> silent = sampler_->WaitForFirstSamples(kFirstSampleTimeoutNs);
+  if (!silent.empty()) {
+    std::string names;
+    for (const auto& n : silent) names += (names.empty() ? "" : ", ") + n;
+    silent_at_start_ = names;
+  }
+  return Status::Ok();
 }
 
 Status Telemetry::MeasureIdleBaseline(int64_t duration_ns) {
@@ -225,6 +234,7 @@ TelemetryReport Telemetry::Report() const {
   r.overhead = sampler_->overhead();
   r.rpi_throttled_start = rpi_throttled_start_;
   r.rpi_throttled_end = rpi_throttled_end_;
+  r.silent_at_start = silent_at_start_;
   std::vector<Phase> phases;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -118,10 +118,16 @@ struct TelemetryReport {
   std::optional<int64_t> baseline_start_ns, baseline_end_ns;
   SamplerOverhead overhead;
   std::string rpi_throttled_start, rpi_throttled_end;  // decoded get_throttled, "" if n/a
+  // Sensors that gave no sample within 2 s of Start() (a meter command that prints
+  // nothing): their phases report "no sample" reasons.
+  std::string silent_at_start;
 };
 
 class Telemetry {
  public:
+  // How long Start() waits for every sensor's first sample.
+  static constexpr int64_t kFirstSampleTimeoutNs = 2'000'000'000;
+
   static Result<std::unique_ptr<Telemetry>> Create(const TelemetryOptions& options);
   ~Telemetry();
 
@@ -162,6 +168,7 @@ class Telemetry {
   std::string thermal_note_, cpufreq_note_;
   bool rpi_ = false;
   std::string rpi_throttled_start_, rpi_throttled_end_;
+  std::string silent_at_start_;  // sensors with no sample within the start timeout
   mutable std::mutex mu_;
   std::optional<int64_t> baseline_t0_, baseline_t1_;
   struct Phase {
