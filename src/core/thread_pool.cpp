@@ -39,14 +39,12 @@ void ThreadPool::Run(const std::function<void(int, int)>& fn) {
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
   fn(0, n_threads_);
-  // Wait for the workers; they finish about when we do, so spinning is right here.
-  int spins = 0;
-  while (pending_.load(std::memory_order_acquire) != 0) {
-    if (++spins < (1 << 20)) {
-      EDGELM_CPU_RELAX();
-    } else {
-      std::this_thread::yield();
-    }
+  // Wait for the workers: they usually finish about when we do, so spin briefly; when
+  // a worker was descheduled (more threads than free cores) sleep on the counter instead
+  // of burning the core it needs.
+  for (int spins = 0; spins < 4096 && pending_.load(std::memory_order_acquire) != 0; ++spins) EDGELM_CPU_RELAX();
+  for (int p = pending_.load(std::memory_order_acquire); p != 0; p = pending_.load(std::memory_order_acquire)) {
+    pending_.wait(p, std::memory_order_acquire);
   }
   job_ = nullptr;
 }
@@ -68,7 +66,7 @@ void ThreadPool::WorkerLoop(int index) {
     seen = gen;
     if (stop_.load(std::memory_order_acquire)) return;
     (*job_)(index, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
   }
 }
 

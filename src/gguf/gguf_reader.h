@@ -27,6 +27,10 @@ enum class GgufValueType : uint32_t {
   kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
 };
 const char* GgufValueTypeName(GgufValueType t);
+// Bytes per element of a fixed-size value type; 0 for string and array.
+uint64_t GgufValueTypeSize(GgufValueType t);
+// Whether a raw type id read from a file names a value type (0..12).
+bool IsKnownGgufValueType(uint32_t id);
 
 // An array value. Numeric elements stay in the file (little-endian, `data` points into
 // the map); string elements are views into the map.

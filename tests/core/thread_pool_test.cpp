@@ -32,7 +32,7 @@ TEST(ThreadPoolTest, RunCallsEveryThreadOnceManyTimes) {
   for (int n_threads : {1, 2, 3, 4}) {
     ThreadPool pool(n_threads);
     ASSERT_EQ(pool.size(), n_threads);
-    for (int iter = 0; iter < 2000; ++iter) {
+    for (int iter = 0; iter < 300; ++iter) {
       std::atomic<int> mask{0};
       pool.Run([&](int ith, int nth) {
         ASSERT_EQ(nth, n_threads);

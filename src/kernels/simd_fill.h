@@ -1,0 +1,22 @@
+// Per-ISA kernel fillers: each overrides the entries of a table (already holding the
+// scalar kernels) for which its path has SIMD code. Called only by MakeKernelTable, and
+// only after IsaAvailable() said the CPU runs that path; the fillers themselves live in
+// files compiled with that path's target flags.
+#pragma once
+
+#include "core/cpu_features.h"
+#include "kernels/kernel_table.h"
+
+namespace edgelm {
+
+#if defined(__x86_64__)
+void FillAvx2Kernels(KernelTable& table);
+// `cpu` decides between the VNNI (vpdpbusd) and the plain AVX-512BW integer dot products.
+void FillAvx512Kernels(KernelTable& table, const CpuFeatures& cpu);
+#endif
+#if defined(__aarch64__)
+void FillNeonKernels(KernelTable& table);
+void FillNeonDotKernels(KernelTable& table);
+#endif
+
+}  // namespace edgelm
