@@ -6,7 +6,9 @@
 // llm_chat_detect_template), or chosen by name (--chat-template NAME); incremental
 // formatting so that an interactive chat keeps its KV cache between turns.
 // Non-goals: a Jinja interpreter (templates are recognised, not executed), tool calls,
-// reasoning ("thinking") switches, the dated default system prompt of Llama 3.1+.
+// reasoning ("thinking") switches, default system prompts that some templates insert
+// when none is given (Llama 3.1+'s dated header, SmolLM2's "You are a helpful AI
+// assistant named SmolLM...").
 //
 // BOS policy. Apply() writes the BOS text (e.g. "<|begin_of_text|>") itself exactly when
 // adds_bos_text() is true: the template of the family references bos_token and a BOS
@@ -25,7 +27,7 @@
 namespace edgelm {
 
 struct ChatMessage {
-  std::string role;     // "system", "user", "assistant" (ChatML and Llama 3 accept any)
+  std::string role;  // "system", "user", "assistant" (ChatML and Llama 3 accept any)
   std::string content;
 };
 
@@ -39,7 +41,8 @@ const std::string& ChatTemplateNameList();
 
 // Texts of the model's special tokens (as stored in its vocabulary, e.g.
 // tokenizer.token_text(tokenizer.bos_id())). nullopt: the family's usual text ("<s>",
-// "<|begin_of_text|>", "<bos>"...); empty string: the model has no such token.
+// "<|begin_of_text|>", "<bos>"...); empty string: the model has no such token (an empty
+// EOS is replaced by "</s>" for llama2, mistral and zephyr, whose turns end with it).
 struct ChatSpecialTokens {
   std::optional<std::string> bos;
   std::optional<std::string> eos;
@@ -77,10 +80,12 @@ class ChatTemplate {
   const std::string& assistant_close() const { return assistant_close_; }
 
   // Formats the conversation. add_generation_prompt appends the opening of an assistant
-  // turn (e.g. "<|im_start|>assistant\n"). Errors: an empty role; for llama2, mistral,
-  // zephyr, phi3 and gemma a role other than system/user/assistant; for llama2, mistral
-  // and gemma a system message that is not the first or turns that do not alternate
-  // user/assistant starting with user (those models' templates reject the same).
+  // turn (e.g. "<|im_start|>assistant\n"; nothing for llama2 and mistral, whose user turn
+  // ends with "[/INST]", which opens the assistant's turn).
+  // Errors: an empty role; for llama2, mistral, zephyr, phi3 and gemma a role other than
+  // system/user/assistant; for llama2, mistral and gemma a system message that is not the
+  // first, or turns that do not alternate user/assistant starting with user (those
+  // models' templates reject the same).
   Result<std::string> Apply(const std::vector<ChatMessage>& messages,
                             bool add_generation_prompt) const;
   // Formats only new_messages, given that the model has already seen

@@ -40,12 +40,12 @@ struct SamplerParams {
   // A fixed default keeps runs reproducible; the CLI may draw a seed from the clock.
   static constexpr uint64_t kDefaultSeed = 0x5EEDull;
 
-  float temperature = 0.8f;      // <= 0: greedy
-  int top_k = 40;                // 0: off
-  float top_p = 0.95f;           // 1: off
-  float min_p = 0.05f;           // 0: off
-  float repeat_penalty = 1.0f;   // 1: off
-  int repeat_last_n = 64;        // tokens the penalties look back over; 0: off
+  float temperature = 0.8f;     // <= 0: greedy
+  int top_k = 40;               // 0: off
+  float top_p = 0.95f;          // 1: off
+  float min_p = 0.05f;          // 0: off
+  float repeat_penalty = 1.0f;  // 1: off
+  int repeat_last_n = 64;       // tokens the penalties look back over; 0: off
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
   uint64_t seed = kDefaultSeed;
@@ -78,6 +78,9 @@ class Sampler {
   // Accept(). Does not accept the token itself. Errors: empty logits, a NaN or +inf
   // logit (names the token id), every logit -inf, a recent token >= n_vocab.
   Result<SampledToken> Sample(std::span<const float> logits);
+  // Same, with the penalties looking at the last repeat_last_n tokens of `recent`
+  // instead of the accepted ones (for callers that keep the context themselves).
+  Result<SampledToken> Sample(std::span<const float> logits, std::span<const int32_t> recent);
   // The distribution Sample() would draw from, most likely first (ties: lower id).
   // For greedy it is the chosen token with probability 1.
   Result<std::vector<TokenProb>> Distribution(std::span<const float> logits);
@@ -95,7 +98,9 @@ class Sampler {
   explicit Sampler(const SamplerParams& params) : params_(params), rng_(params.seed) {}
   // Steps 1-7 up to the softmax; leaves the kept tokens in candidates_. sorted tells
   // whether they are in (logit desc, id asc) order.
-  Status BuildDistribution(std::span<const float> logits, bool& sorted);
+  Status BuildDistribution(std::span<const float> logits, std::span<const int32_t> recent,
+                           bool& sorted);
+  std::span<const int32_t> AcceptedTokens();
   // A double in [0, 1) from the top 53 bits of the generator.
   double NextUniform();
 
@@ -103,6 +108,7 @@ class Sampler {
   std::mt19937_64 rng_;
   std::deque<int32_t> recent_;
   std::vector<TokenProb> candidates_;  // scratch, reused between calls
+  std::vector<int32_t> recent_scratch_;
 };
 
 // Watches generated text for stop strings that may arrive split over several tokens,

@@ -15,6 +15,7 @@
 namespace edgelm {
 
 class GgufFile;
+struct VocabMetadata;
 
 enum class TokenType : int32_t {
   kUndefined = 0, kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6,
@@ -24,6 +25,9 @@ class Tokenizer {
  public:
   // Reads tokenizer.ggml.* metadata. Unknown model or pre-tokenizer names are errors.
   static Result<std::unique_ptr<Tokenizer>> FromGguf(const GgufFile& file);
+  // Builds a tokenizer from metadata already in memory (a converted Hugging Face
+  // tokenizer.json, tests). Checks sizes, ids and merges; errors name what is wrong.
+  static Result<std::unique_ptr<Tokenizer>> FromVocabMetadata(const VocabMetadata& vocab);
   virtual ~Tokenizer() = default;
 
   // add_bos: prepend BOS (the model's add_bos_token default is add_bos_default()).
@@ -45,6 +49,17 @@ class Tokenizer {
   virtual std::string model_name() const = 0;   // "llama" | "gpt2"
   virtual std::string pre_name() const = 0;     // pre-tokenizer ("default", "llama-bpe"...)
   virtual const std::string& chat_template() const = 0;  // empty when none
+
+  // True when the encoder puts a space in front of text at the start and after special
+  // tokens (SentencePiece add_space_prefix); Decode and StreamDetokenizer drop that space
+  // again so that Decode(Encode(s)) == s.
+  virtual bool adds_space_prefix() const { return false; }
+
+  // InvalidArgument naming the first id outside [0, n_vocab). TokenToPiece, Decode,
+  // token_type and token_text require valid ids (checked, aborting otherwise): validate
+  // ids that come from outside the engine with this, or use TryDecode.
+  Status CheckTokenIds(std::span<const int32_t> ids) const;
+  Result<std::string> TryDecode(std::span<const int32_t> ids, bool render_special = false) const;
 };
 
 // Turns a stream of token ids into text that is always valid UTF-8: bytes of a character
@@ -62,6 +77,7 @@ class StreamDetokenizer {
   const Tokenizer& tokenizer_;
   bool render_special_;
   std::string pending_;
+  bool at_text_start_ = true;  // next text piece follows the start or a special token
 };
 
 }  // namespace edgelm

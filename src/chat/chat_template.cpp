@@ -4,10 +4,10 @@
 // (Qwen/SmolLM for ChatML, Meta-Llama-3-Instruct, Llama-2-chat, Mistral-7B-Instruct
 // v0.2, zephyr-7b-beta / TinyLlama-Chat, Phi-3-mini, gemma-it) as rendered with
 // trim_blocks: the exact strings are pinned by tests/chat/chat_template_test.cpp.
-#include "edgelm/chat.h"
-
 #include <algorithm>
 #include <array>
+
+#include "edgelm/chat.h"
 
 namespace edgelm {
 namespace {
@@ -17,9 +17,9 @@ struct FamilyInfo {
   const char* name;
   const char* default_bos;  // text of the family's BOS token ("" when it has none)
   const char* default_eos;
-  bool default_adds_bos;    // whether the family's usual template writes bos_token
-  bool roles_restricted;    // only system/user/assistant
-  bool alternates;          // optional first system, then user/assistant/user/...
+  bool default_adds_bos;  // whether the family's usual template writes bos_token
+  bool roles_restricted;  // only system/user/assistant
+  bool alternates;        // optional first system, then user/assistant/user/...
 };
 
 constexpr std::array<FamilyInfo, 7> kFamilies = {{
@@ -165,7 +165,8 @@ Status ChatTemplate::Validate(const std::vector<ChatMessage>& messages) const {
     const std::string& role = messages[i].role;
     const std::string where = "chat message " + std::to_string(i);
     if (role.empty()) {
-      return InvalidArgumentError(where + " has an empty role (expected system, user or assistant)");
+      return InvalidArgumentError(where +
+                                  " has an empty role (expected system, user or assistant)");
     }
     const bool known = role == "system" || role == "user" || role == "assistant";
     if (info.roles_restricted && !known) {
@@ -280,14 +281,26 @@ std::string ChatTemplate::Render(const std::vector<ChatMessage>& messages, size_
 
   if (add_generation_prompt) {
     switch (family_) {
-      case ChatFamily::kChatMl: out += "<|im_start|>assistant\n"; break;
-      case ChatFamily::kLlama3: out += "<|start_header_id|>assistant<|end_header_id|>\n\n"; break;
+      case ChatFamily::kChatMl:
+        out += "<|im_start|>assistant\n";
+        break;
+      case ChatFamily::kLlama3:
+        out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
+        break;
       // "[/INST]" already opens the assistant's turn.
-      case ChatFamily::kLlama2: break;
-      case ChatFamily::kMistral: break;
-      case ChatFamily::kZephyr: out += "<|assistant|>\n"; break;
-      case ChatFamily::kPhi3: out += "<|assistant|>\n"; break;
-      case ChatFamily::kGemma: out += "<start_of_turn>model\n"; break;
+      case ChatFamily::kLlama2:
+        break;
+      case ChatFamily::kMistral:
+        break;
+      case ChatFamily::kZephyr:
+        out += "<|assistant|>\n";
+        break;
+      case ChatFamily::kPhi3:
+        out += "<|assistant|>\n";
+        break;
+      case ChatFamily::kGemma:
+        out += "<start_of_turn>model\n";
+        break;
     }
   }
   return out;
@@ -303,11 +316,12 @@ Result<ChatTemplate> ChatTemplateByName(std::string_view name, const ChatSpecial
 }
 
 Result<ChatTemplate> DetectChatTemplate(std::string_view text, const ChatSpecialTokens& tokens) {
-  const std::string hint =
-      "; pass --chat-template NAME with NAME one of " + ChatTemplateNameList();
+  const std::string hint = "; pass --chat-template NAME with NAME one of " + ChatTemplateNameList();
   if (Trim(std::string(text)).empty()) {
-    return NotFoundError("the model has no chat template (tokenizer.chat_template is absent "
-                         "or empty)" + hint);
+    return NotFoundError(
+        "the model has no chat template (tokenizer.chat_template is absent "
+        "or empty)" +
+        hint);
   }
   if (const std::optional<ChatFamily> named = FamilyFromName(Trim(std::string(text)))) {
     return ChatTemplate(*named, tokens);
@@ -347,7 +361,8 @@ Result<ChatTemplate> DetectChatTemplate(std::string_view text, const ChatSpecial
   if (!family) {
     std::string message = "unrecognised chat template " + QuoteStart(text) + " (" +
                           std::to_string(text.size()) + " bytes of tokenizer.chat_template)";
-    if (unsupported) message += std::string(": it looks like ") + unsupported + ", which edgelm does not format";
+    if (unsupported)
+      message += std::string(": it looks like ") + unsupported + ", which edgelm does not format";
     return UnsupportedError(message + hint);
   }
 

@@ -1,6 +1,7 @@
 // Typed key look-ups and value formatting for GgufFile. The values were validated while
 // parsing (types known, arrays within the file); here only type and range checks remain.
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -44,6 +45,15 @@ T LoadLe(const uint8_t* p) {
   return v;
 }
 
+// Float elements read as integers: truncate toward zero, saturate, NaN -> 0. A plain cast
+// is undefined behaviour for values a hostile file can hold.
+int64_t SaturatingToInt64(double v) {
+  if (std::isnan(v)) return 0;
+  if (v >= 9223372036854775807.0) return std::numeric_limits<int64_t>::max();
+  if (v <= -9223372036854775808.0) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(v);
+}
+
 std::string QuoteString(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -84,8 +94,8 @@ int64_t GgufArray::IntAt(uint64_t i) const {
     case GgufValueType::kU64: return static_cast<int64_t>(LoadLe<uint64_t>(p));
     case GgufValueType::kI64: return LoadLe<int64_t>(p);
     case GgufValueType::kBool: return LoadLe<uint8_t>(p);
-    case GgufValueType::kF32: return static_cast<int64_t>(LoadLe<float>(p));
-    case GgufValueType::kF64: return static_cast<int64_t>(LoadLe<double>(p));
+    case GgufValueType::kF32: return SaturatingToInt64(LoadLe<float>(p));
+    case GgufValueType::kF64: return SaturatingToInt64(LoadLe<double>(p));
     default: break;
   }
   CheckFailed(__FILE__, __LINE__, "numeric array", "IntAt on a string array");

@@ -24,6 +24,7 @@
 #include "kernels/blocks.h"
 #include "kernels/ref/k_quant_layout.h"
 #include "kernels/ref/ref_rows.h"
+#include "kernels/ref/strict_fp.h"  // last: affects the code below
 
 namespace edgelm {
 namespace {

@@ -25,59 +25,78 @@ Status RangeError(const char* field, const char* range, float value) {
                               ", got " + FloatText(value));
 }
 
+// exp() in float: a float's precision is all the probabilities need, and expf is several
+// times faster than exp, which matters when it runs over a 150k-token vocabulary.
+inline double ExpDiff(float logit, float max_logit) {
+  return static_cast<double>(std::exp(logit - max_logit));
+}
+
 // Keeps the smallest prefix of the most likely tokens whose probabilities (softmax of
-// the logits, temperature 1) reach top_p. Sorts only as far as needed: the prefix is
-// usually a few dozen tokens of a vocabulary of 10^5, so a full sort would dominate.
+// the logits, temperature 1) reach top_p. Orders only as far as needed, in growing
+// chunks (select with nth_element, then sort the chunk): the prefix is usually a few
+// dozen tokens of a vocabulary of 10^5, so a full sort would dominate.
 void KeepTopP(std::vector<TokenProb>& c, float top_p, bool& sorted) {
   const size_t n = c.size();
   float max_logit = -std::numeric_limits<float>::infinity();
   for (const TokenProb& t : c) max_logit = std::max(max_logit, t.logit);
   double total = 0;
-  for (const TokenProb& t : c) total += std::exp(static_cast<double>(t.logit) - max_logit);
+  for (const TokenProb& t : c) total += ExpDiff(t.logit, max_logit);
   const double target = static_cast<double>(top_p) * total;
 
-  size_t m = sorted ? n : std::min<size_t>(n, 64);
+  size_t done = 0;  // c[0, done) holds the `done` most likely tokens, in order
+  size_t end = sorted ? n : std::min<size_t>(n, 64);
+  double cumulative = 0;
   while (true) {
     if (!sorted) {
-      std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(m), c.end(), MoreLikely);
+      const auto first = c.begin() + static_cast<std::ptrdiff_t>(done);
+      const auto last = c.begin() + static_cast<std::ptrdiff_t>(end);
+      if (end < n) std::nth_element(first, last, c.end(), MoreLikely);
+      std::sort(first, last, MoreLikely);
     }
-    double cumulative = 0;
-    for (size_t i = 0; i < m; ++i) {
-      cumulative += std::exp(static_cast<double>(c[i].logit) - max_logit);
+    for (size_t i = done; i < end; ++i) {
+      cumulative += ExpDiff(c[i].logit, max_logit);
       if (cumulative >= target) {
         c.resize(i + 1);
         sorted = true;
         return;
       }
     }
-    if (m == n) {
+    if (end == n) {
       // Rounding left the sum just below the target: every token is kept.
       sorted = true;
       return;
     }
-    m = std::min(n, m * 4);
+    done = end;
+    end = std::min(n, end * 4);
   }
 }
 
 }  // namespace
 
 Status SamplerParams::Validate() const {
-  if (!std::isfinite(temperature)) return RangeError("temperature", "a finite number (<= 0: greedy)", temperature);
+  if (!std::isfinite(temperature))
+    return RangeError("temperature", "a finite number (<= 0: greedy)", temperature);
   if (top_k < 0) {
     return InvalidArgumentError("sampler parameter top_k must be >= 0 (0 turns it off), got " +
                                 std::to_string(top_k));
   }
-  if (!(top_p >= 0.0f && top_p <= 1.0f)) return RangeError("top_p", "in [0, 1] (1 turns it off)", top_p);
-  if (!(min_p >= 0.0f && min_p <= 1.0f)) return RangeError("min_p", "in [0, 1] (0 turns it off)", min_p);
+  if (!(top_p >= 0.0f && top_p <= 1.0f))
+    return RangeError("top_p", "in [0, 1] (1 turns it off)", top_p);
+  if (!(min_p >= 0.0f && min_p <= 1.0f))
+    return RangeError("min_p", "in [0, 1] (0 turns it off)", min_p);
   if (!(repeat_penalty > 0.0f) || !std::isfinite(repeat_penalty)) {
     return RangeError("repeat_penalty", "a finite number > 0 (1 turns it off)", repeat_penalty);
   }
   if (repeat_last_n < 0) {
-    return InvalidArgumentError("sampler parameter repeat_last_n must be >= 0 (0 turns penalties "
-                                "off), got " + std::to_string(repeat_last_n));
+    return InvalidArgumentError(
+        "sampler parameter repeat_last_n must be >= 0 (0 turns penalties "
+        "off), got " +
+        std::to_string(repeat_last_n));
   }
-  if (!std::isfinite(presence_penalty)) return RangeError("presence_penalty", "a finite number", presence_penalty);
-  if (!std::isfinite(frequency_penalty)) return RangeError("frequency_penalty", "a finite number", frequency_penalty);
+  if (!std::isfinite(presence_penalty))
+    return RangeError("presence_penalty", "a finite number", presence_penalty);
+  if (!std::isfinite(frequency_penalty))
+    return RangeError("frequency_penalty", "a finite number", frequency_penalty);
   return Status::Ok();
 }
 
@@ -103,7 +122,13 @@ double Sampler::NextUniform() {
   return static_cast<double>(rng_() >> 11) * 0x1.0p-53;
 }
 
-Status Sampler::BuildDistribution(std::span<const float> logits, bool& sorted) {
+std::span<const int32_t> Sampler::AcceptedTokens() {
+  recent_scratch_.assign(recent_.begin(), recent_.end());
+  return recent_scratch_;
+}
+
+Status Sampler::BuildDistribution(std::span<const float> logits, std::span<const int32_t> recent,
+                                  bool& sorted) {
   if (logits.empty()) return InvalidArgumentError("sampling from empty logits (n_vocab is 0)");
   if (logits.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
     return InvalidArgumentError("sampling from " + std::to_string(logits.size()) +
@@ -111,15 +136,20 @@ Status Sampler::BuildDistribution(std::span<const float> logits, bool& sorted) {
   }
   for (size_t i = 0; i < logits.size(); ++i) {
     if (std::isnan(logits[i]) || logits[i] == std::numeric_limits<float>::infinity()) {
-      return InvalidArgumentError("logit of token " + std::to_string(i) + " is " + FloatText(logits[i]) +
+      return InvalidArgumentError("logit of token " + std::to_string(i) + " is " +
+                                  FloatText(logits[i]) +
                                   " (expected a finite number or -inf); the forward pass "
                                   "produced non-finite values");
     }
   }
   const size_t n_vocab = logits.size();
-  for (int32_t token : recent_) {
-    if (static_cast<size_t>(token) >= n_vocab) {
-      return InvalidArgumentError("accepted token " + std::to_string(token) +
+  // Penalties look back over the last repeat_last_n tokens only.
+  if (recent.size() > static_cast<size_t>(params_.repeat_last_n)) {
+    recent = recent.subspan(recent.size() - static_cast<size_t>(params_.repeat_last_n));
+  }
+  for (int32_t token : recent) {
+    if (token < 0 || static_cast<size_t>(token) >= n_vocab) {
+      return InvalidArgumentError("recent token " + std::to_string(token) +
                                   " is outside the vocabulary of the logits (n_vocab " +
                                   std::to_string(n_vocab) + "); tokens from another model?");
     }
@@ -131,11 +161,11 @@ Status Sampler::BuildDistribution(std::span<const float> logits, bool& sorted) {
   }
 
   // 1. Penalties, while candidates_[id] is still token id.
-  const bool penalize = !recent_.empty() && (params_.repeat_penalty != 1.0f ||
-                                             params_.frequency_penalty != 0.0f ||
-                                             params_.presence_penalty != 0.0f);
+  const bool penalize =
+      !recent.empty() && (params_.repeat_penalty != 1.0f || params_.frequency_penalty != 0.0f ||
+                          params_.presence_penalty != 0.0f);
   if (penalize) {
-    std::vector<int32_t> seen(recent_.begin(), recent_.end());
+    std::vector<int32_t> seen(recent.begin(), recent.end());
     std::sort(seen.begin(), seen.end());
     for (size_t i = 0; i < seen.size();) {
       size_t j = i;
@@ -189,24 +219,31 @@ Status Sampler::BuildDistribution(std::span<const float> logits, bool& sorted) {
     max_logit = std::max(max_logit, t.logit);
   }
   double total = 0;
-  for (const TokenProb& t : candidates_) total += std::exp(static_cast<double>(t.logit) - max_logit);
   for (TokenProb& t : candidates_) {
-    t.prob = static_cast<float>(std::exp(static_cast<double>(t.logit) - max_logit) / total);
+    t.prob = std::exp(t.logit - max_logit);
+    total += t.prob;
   }
+  const double inv_total = 1.0 / total;
+  for (TokenProb& t : candidates_) t.prob = static_cast<float>(t.prob * inv_total);
   return Status::Ok();
 }
 
 Result<std::vector<TokenProb>> Sampler::Distribution(std::span<const float> logits) {
   bool sorted = false;
-  EDGELM_RETURN_IF_ERROR(BuildDistribution(logits, sorted));
+  EDGELM_RETURN_IF_ERROR(BuildDistribution(logits, AcceptedTokens(), sorted));
   std::vector<TokenProb> out = candidates_;
   if (!sorted) std::sort(out.begin(), out.end(), MoreLikely);
   return out;
 }
 
 Result<SampledToken> Sampler::Sample(std::span<const float> logits) {
+  return Sample(logits, AcceptedTokens());
+}
+
+Result<SampledToken> Sampler::Sample(std::span<const float> logits,
+                                     std::span<const int32_t> recent) {
   bool sorted = false;
-  EDGELM_RETURN_IF_ERROR(BuildDistribution(logits, sorted));
+  EDGELM_RETURN_IF_ERROR(BuildDistribution(logits, recent, sorted));
 
   SampledToken result;
   if (candidates_.size() == 1) {
@@ -237,7 +274,7 @@ Result<SampledToken> Sampler::Sample(std::span<const float> logits) {
   float max_raw = -std::numeric_limits<float>::infinity();
   for (float v : logits) max_raw = std::max(max_raw, v);
   double total_raw = 0;
-  for (float v : logits) total_raw += std::exp(static_cast<double>(v) - max_raw);
+  for (float v : logits) total_raw += ExpDiff(v, max_raw);
   result.logprob = static_cast<float>(static_cast<double>(logits[static_cast<size_t>(result.id)]) -
                                       max_raw - std::log(total_raw));
   return result;

@@ -24,6 +24,8 @@ struct VocabMetadata {
   std::optional<int32_t> bos_id, eos_id, unk_id, pad_id, eot_id, sep_id;
   std::optional<bool> add_bos, add_eos;
   std::string chat_template;       // tokenizer.chat_template (Jinja), empty when none
+  // tokenizer.ggml.add_space_prefix ("llama" only; absent means true, as in llama.cpp).
+  std::optional<bool> add_space_prefix;
 };
 
 // Reads tokenizer.* keys; errors name the key.

@@ -103,7 +103,8 @@ TEST_P(ChatFamilyTest, DeltaContinuesThePrefix) {
       Result<std::string> head = t.Apply(prefix, false);
       Result<std::string> delta = t.ApplyDelta(prefix, rest, prompt);
       ASSERT_TRUE(whole.ok() && head.ok() && delta.ok());
-      EXPECT_EQ(*whole, *head + *delta) << GetParam().name << " cut " << cut << " prompt " << prompt;
+      EXPECT_EQ(*whole, *head + *delta)
+          << GetParam().name << " cut " << cut << " prompt " << prompt;
     }
   }
   Result<std::string> from_empty = t.ApplyDelta({}, kConversation, true);
@@ -141,7 +142,8 @@ TEST(ChatTemplateTest, WithoutSystemMessage) {
   const std::vector<ChatMessage> chat = {{"user", "Hi"}, {"assistant", "Hello!"}, {"user", "Bye"}};
   EXPECT_EQ(*ByName("llama2").Apply(chat, true),
             "<s>[INST] Hi [/INST] Hello! </s><s>[INST] Bye [/INST]");
-  EXPECT_EQ(*ByName("mistral").Apply(chat, true), "<s>[INST] Hi [/INST]Hello!</s>[INST] Bye [/INST]");
+  EXPECT_EQ(*ByName("mistral").Apply(chat, true),
+            "<s>[INST] Hi [/INST]Hello!</s>[INST] Bye [/INST]");
   EXPECT_EQ(*ByName("gemma").Apply(chat, true),
             "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n"
             "<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\n");
@@ -185,7 +187,8 @@ TEST(ChatTemplateTest, BosPolicy) {
             "[INST] a [/INST] b </s>[INST] c [/INST]");
 
   // The model's own token texts replace the family defaults.
-  Result<ChatTemplate> custom = ChatTemplateByName("zephyr", {.bos = "<s>", .eos = "<|endoftext|>"});
+  Result<ChatTemplate> custom =
+      ChatTemplateByName("zephyr", {.bos = "<s>", .eos = "<|endoftext|>"});
   ASSERT_TRUE(custom.ok());
   EXPECT_EQ(*custom->Apply({{"user", "a"}}, true), "<|user|>\na<|endoftext|>\n<|assistant|>\n");
   EXPECT_EQ(custom->end_of_turn(), "<|endoftext|>");
@@ -249,8 +252,8 @@ TEST(ChatTemplateTest, NamesAndUnknownName) {
 // --- Detection -------------------------------------------------------------------
 
 std::string ReadChatTemplate(const std::string& model) {
-  const std::filesystem::path path =
-      std::filesystem::path(EDGELM_SHARED_DIR) / "models/hf-tokenizers" / model / "tokenizer_config.json";
+  const std::filesystem::path path = std::filesystem::path(EDGELM_SHARED_DIR) /
+                                     "models/hf-tokenizers" / model / "tokenizer_config.json";
   std::ifstream in(path);
   if (!in) return std::string();
   const nlohmann::json config = nlohmann::json::parse(in);
@@ -295,7 +298,8 @@ TEST(DetectChatTemplateTest, TemplateSnippetsOfEachFamily) {
        "'<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}"},
       {ChatFamily::kLlama2, true,
        "{% for message in loop_messages %}{% if loop.index0 == 0 and system_message != false %}"
-       "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
+       "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] "
+       "%}"
        "{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + "
        "' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' ' + content.strip() + ' ' + "
        "eos_token }}{% endif %}{% endfor %}"},
@@ -307,12 +311,14 @@ TEST(DetectChatTemplateTest, TemplateSnippetsOfEachFamily) {
        "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\\n' + "
        "message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n"
        "{{ '<|assistant|>\\n' + message['content'] + eos_token }}\n{% endif %}\n"
-       "{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}"},
+       "{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% "
+       "endfor %}"},
       {ChatFamily::kPhi3, false,
        "{% for message in messages %}{% if message['role'] == 'user' %}{{'<|user|>\\n' + "
        "message['content'] + '<|end|>\\n'}}{% elif message['role'] == 'assistant' %}"
        "{{'<|assistant|>\\n' + message['content'] + '<|end|>\\n'}}{% endif %}{% endfor %}"
-       "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% else %}{{ eos_token }}{% endif %}"},
+       "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% else %}{{ eos_token }}{% endif "
+       "%}"},
       {ChatFamily::kGemma, true,
        "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'assistant') %}"
        "{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}"

@@ -16,10 +16,13 @@ namespace edgelm {
 namespace {
 
 using testing::DotTolerance;
+using testing::IsaParamName;
 using testing::FloatTerms;
 using testing::PrepareAct;
 using testing::RandomFloats;
 using testing::RandomRows;
+
+class MatMulSimd : public testing::IsaTest {};
 
 struct Problem {
   GgmlType type;
@@ -60,12 +63,13 @@ std::vector<GgmlType> SupportedTypes(const KernelTable& table) {
   return out;
 }
 
-TEST(MatMul, BitIdenticalForOneTwoThreeThreads) {
+TEST_P(MatMulSimd, BitIdenticalForOneTwoThreeThreads) {
   const KernelTable scalar = MakeKernelTable(Isa::kScalar);
   ThreadPool pools[3] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
   for (auto& p : pools) p.set_spin_iterations(0);  // CI machines are oversubscribed
   std::mt19937 rng(7);
-  for (Isa isa : AvailableIsas(DetectCpuFeatures())) {
+  {
+    const Isa isa = GetParam();
     const KernelTable table = MakeKernelTable(isa);
     for (GgmlType type : SupportedTypes(scalar)) {
       for (int64_t n_in : InputLengths(type)) {
@@ -101,12 +105,13 @@ TEST(MatMul, BitIdenticalForOneTwoThreeThreads) {
   }
 }
 
-TEST(MatMul, SimdWithinToleranceOfScalar) {
+TEST_P(MatMulSimd, WithinToleranceOfScalar) {
   const KernelTable scalar = MakeKernelTable(Isa::kScalar);
   ThreadPool pool(2);
   pool.set_spin_iterations(0);
   std::mt19937 rng(11);
-  for (Isa isa : AvailableIsas(DetectCpuFeatures())) {
+  {
+    const Isa isa = GetParam();
     const KernelTable table = MakeKernelTable(isa);
     for (GgmlType type : SupportedTypes(scalar)) {
       for (int64_t n_in : InputLengths(type)) {
@@ -148,8 +153,8 @@ TEST(MatMul, SimdWithinToleranceOfScalar) {
   }
 }
 
-TEST(MatMul, ScratchIsReusedAcrossShapesAndNothingWrittenForZeroTokens) {
-  const KernelTable table = MakeKernelTable(BestIsa(DetectCpuFeatures()));
+TEST_P(MatMulSimd, ScratchIsReusedAcrossShapesAndNothingWrittenForZeroTokens) {
+  const KernelTable table = MakeKernelTable(GetParam());
   const KernelTable scalar = MakeKernelTable(Isa::kScalar);
   ThreadPool pool(2);
   pool.set_spin_iterations(0);
@@ -172,6 +177,9 @@ TEST(MatMul, ScratchIsReusedAcrossShapesAndNothingWrittenForZeroTokens) {
   MatMul(table, pool, small.view, x.data(), 0, untouched.data(), scratch);
   for (float v : untouched) EXPECT_EQ(v, 42.0f);
 }
+
+INSTANTIATE_TEST_SUITE_P(simd, MatMulSimd, ::testing::ValuesIn(AvailableIsas(DetectCpuFeatures())),
+                         IsaParamName);
 
 }  // namespace
 }  // namespace edgelm

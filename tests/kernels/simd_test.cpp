@@ -17,10 +17,13 @@ namespace edgelm {
 namespace {
 
 using testing::DotTolerance;
+using testing::IsaParamName;
 using testing::FloatTerms;
 using testing::PrepareAct;
 using testing::RandomFloats;
 using testing::RandomRows;
+
+class SimdKernels : public testing::IsaTest {};
 
 std::vector<GgmlType> SupportedTypes(const KernelTable& table) {
   std::vector<GgmlType> out;
@@ -40,10 +43,11 @@ std::vector<int64_t> TestLengths(GgmlType type) {
   return out;
 }
 
-TEST(SimdKernels, TablesCoverTheSameTypesAsScalar) {
+TEST_P(SimdKernels, TablesCoverTheSameTypesAsScalar) {
   const KernelTable scalar = MakeKernelTable(Isa::kScalar);
   EXPECT_FALSE(SupportedTypes(scalar).empty());
-  for (Isa isa : AvailableIsas(DetectCpuFeatures())) {
+  {
+    const Isa isa = GetParam();
     const KernelTable t = MakeKernelTable(isa);
     EXPECT_EQ(t.isa, isa);
     for (uint32_t id = 0; id < kMaxGgmlTypeId; ++id) {
@@ -57,7 +61,7 @@ TEST(SimdKernels, TablesCoverTheSameTypesAsScalar) {
         EXPECT_NE(t.types[id].quantize_act, nullptr);
       }
     }
-    if (isa == Isa::kScalar) continue;
+    if (isa == Isa::kScalar) return;
     // Every SIMD path has its own kernels for the hot types (otherwise the comparisons
     // below would compare the scalar kernels with themselves).
     for (GgmlType hot : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
@@ -67,10 +71,11 @@ TEST(SimdKernels, TablesCoverTheSameTypesAsScalar) {
   }
 }
 
-TEST(SimdKernels, VecDotMatchesScalarOnOddSizes) {
+TEST_P(SimdKernels, VecDotMatchesScalarOnOddSizes) {
   const KernelTable scalar = MakeKernelTable(Isa::kScalar);
   std::mt19937 rng(1234);
-  for (Isa isa : AvailableIsas(DetectCpuFeatures())) {
+  {
+    const Isa isa = GetParam();
     const KernelTable simd = MakeKernelTable(isa);
     for (GgmlType type : SupportedTypes(scalar)) {
       const TypeKernels& ks = scalar.For(type);
@@ -130,10 +135,11 @@ std::vector<float> HardActivations(int64_t n, std::mt19937& rng) {
   return x;
 }
 
-TEST(SimdKernels, ActivationQuantizersMatchScalarBytes) {
+TEST_P(SimdKernels, ActivationQuantizersMatchScalarBytes) {
   const KernelTable scalar = MakeKernelTable(Isa::kScalar);
   std::mt19937 rng(99);
-  for (Isa isa : AvailableIsas(DetectCpuFeatures())) {
+  {
+    const Isa isa = GetParam();
     const KernelTable simd = MakeKernelTable(isa);
     for (GgmlType type : SupportedTypes(scalar)) {
       const TypeKernels& ks = scalar.For(type);
@@ -159,6 +165,9 @@ TEST(SimdKernels, ActivationQuantizersMatchScalarBytes) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(simd, SimdKernels, ::testing::ValuesIn(AvailableIsas(DetectCpuFeatures())),
+                         IsaParamName);
 
 }  // namespace
 }  // namespace edgelm

@@ -6,15 +6,26 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <ostream>
 #include <random>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/cpu_features.h"
 #include "core/fp16.h"
 #include "gguf/ggml_types.h"
 #include "kernels/blocks.h"
 #include "kernels/kernel_table.h"
 
-namespace edgelm::testing {
+namespace edgelm {
+
+// Prints an ISA parameter by name (gtest and ctest test names show it).
+inline void PrintTo(Isa isa, std::ostream* os) { *os << IsaName(isa); }
+
+namespace testing {
 
 // Byte offsets of the f16 scale fields inside one block of `type` (empty for plain
 // types): random bytes there could be inf/NaN, so they get random finite scales.
@@ -103,4 +114,17 @@ inline int64_t FloatTerms(GgmlType type, int64_t n) {
   return n / static_cast<int64_t>(FindGgmlTypeInfo(type)->block_size);
 }
 
-}  // namespace edgelm::testing
+// Tests parameterized over every ISA path this CPU runs (AvailableIsas), instantiated
+// with the prefix "simd" so that `ctest -R simd` selects them.
+class IsaTest : public ::testing::TestWithParam<Isa> {};
+
+inline std::string IsaParamName(const ::testing::TestParamInfo<Isa>& info) {
+  std::string name = IsaName(info.param);
+  for (char& c : name) {
+    if (c == '-') c = '_';  // test names allow only [A-Za-z0-9_]
+  }
+  return name;
+}
+
+}  // namespace testing
+}  // namespace edgelm

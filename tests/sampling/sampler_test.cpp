@@ -1,3 +1,5 @@
+#include "edgelm/sampler.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -5,8 +7,6 @@
 #include <limits>
 #include <random>
 #include <set>
-
-#include "edgelm/sampler.h"
 
 namespace edgelm {
 namespace {
@@ -38,7 +38,8 @@ std::vector<double> Softmax(const std::vector<float>& logits, double temperature
   double max = *std::max_element(logits.begin(), logits.end());
   std::vector<double> p(logits.size());
   double total = 0;
-  for (size_t i = 0; i < logits.size(); ++i) total += p[i] = std::exp((logits[i] - max) / temperature);
+  for (size_t i = 0; i < logits.size(); ++i)
+    total += p[i] = std::exp((logits[i] - max) / temperature);
   for (double& x : p) x /= total;
   return p;
 }
@@ -51,8 +52,8 @@ std::set<int32_t> Ids(const std::vector<TokenProb>& d) {
 
 // Probabilities 0.5, 0.2, 0.15, 0.1, 0.05 spread over ids in a shuffled order.
 // id:        0     1     2     3     4
-const std::vector<float> kLogits = {std::log(0.2f), std::log(0.05f), std::log(0.5f),
-                                    std::log(0.1f), std::log(0.15f)};
+const std::vector<float> kLogits = {std::log(0.2f), std::log(0.05f), std::log(0.5f), std::log(0.1f),
+                                    std::log(0.15f)};
 
 TEST(SamplerTest, GreedyIsArgmaxWithTiesToTheLowestId) {
   Sampler greedy = Make(Plain(0.0f));
@@ -317,7 +318,8 @@ TEST(SamplerTest, BadLogitsAreErrors) {
   Result<SampledToken> nan = s.Sample(logits);
   ASSERT_FALSE(nan.ok());
   EXPECT_EQ(nan.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(nan.status().message().find("token 2 is nan"), std::string::npos) << nan.status().message();
+  EXPECT_NE(nan.status().message().find("token 2 is nan"), std::string::npos)
+      << nan.status().message();
 
   logits[2] = std::numeric_limits<float>::infinity();
   Result<SampledToken> inf = s.Sample(logits);
@@ -337,6 +339,28 @@ TEST(SamplerTest, BadLogitsAreErrors) {
   Result<SampledToken> foreign = s.Sample(std::vector<float>{0.0f, 1.0f});
   ASSERT_FALSE(foreign.ok());
   EXPECT_NE(foreign.status().message().find("token 10"), std::string::npos);
+  const std::vector<int32_t> negative = {-1};
+  EXPECT_FALSE(g.Sample(std::vector<float>{0.0f, 1.0f}, negative).ok());
+}
+
+TEST(SamplerTest, ExplicitRecentTokensActLikeAcceptedOnes) {
+  SamplerParams p;
+  p.repeat_penalty = 1.3f;
+  p.presence_penalty = 0.2f;
+  p.repeat_last_n = 3;
+  Sampler accepted = Make(p), explicit_recent = Make(p);
+  std::mt19937 rng(21);
+  std::vector<int32_t> context = {5, 6, 7};
+  for (int32_t id : context) accepted.Accept(id);
+  for (int step = 0; step < 100; ++step) {
+    const std::vector<float> logits = RandomLogits(rng, 16);
+    Result<SampledToken> a = accepted.Sample(logits);
+    Result<SampledToken> b = explicit_recent.Sample(logits, context);  // only the last 3 count
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->id, b->id) << "step " << step;
+    accepted.Accept(a->id);
+    context.push_back(b->id);
+  }
 }
 
 TEST(SamplerTest, ParamsAreValidated) {

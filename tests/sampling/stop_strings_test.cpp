@@ -90,10 +90,14 @@ TEST(StopStringMatcherTest, StopArrivingOneByteAtATime) {
 }
 
 TEST(StopStringMatcherTest, MultiByteStopString) {
-  StopStringMatcher m({"\xE2\x80\x94" "END"});  // em dash + END
+  StopStringMatcher m(
+      {"\xE2\x80\x94"
+       "END"});  // em dash + END
   EXPECT_FALSE(m.Push("caf\xC3\xA9 \xE2\x80"));
   EXPECT_EQ(m.TakeSafe(), "caf\xC3\xA9 ");  // never splits the held character
-  EXPECT_TRUE(m.Push("\x94" "END"));
+  EXPECT_TRUE(
+      m.Push("\x94"
+             "END"));
 }
 
 TEST(StopStringMatcherTest, NoStopStringsMeansEverythingIsSafe) {

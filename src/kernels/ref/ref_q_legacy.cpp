@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "kernels/blocks.h"
 #include "kernels/ref/ref_rows.h"
+#include "kernels/ref/strict_fp.h"  // last: affects the code below
 
 namespace edgelm::ref {
 namespace {
