@@ -290,13 +290,14 @@ std::string FormatMarkdown(const BenchReport& report) {
           << "%: noisy, compare with care.\n";
     }
     out << "\n";
-    row({"model", "test", "weights", "KV cache", "scratch", "RSS after load", "peak RSS", "load cold ms",
+    row({"model", "threads", "test", "weights", "KV cache", "scratch", "RSS after load", "peak RSS", "load cold ms",
          "load warm ms"});
-    out << "| ------ | ------ | ------: | ------: | ------: | ------: | ------: | ------: | ------: |\n";
+    out << "| ------ | ------: | ------: | ------: | ------: | ------: | ------: | ------: | ------: | ------: |\n";
     for (const ConfigRecord& r : report.records) {
       std::string peak = OptBytes(r.peak_rss_bytes);
       if (r.peak_rss_bytes && !r.peak_rss_scope.empty()) peak += " (" + r.peak_rss_scope + ")";
-      row({r.model_type.empty() ? r.model_filename : r.model_type, r.config.TestName(), OptBytes(r.weights_bytes),
+      row({r.model_type.empty() ? r.model_filename : r.model_type,
+           std::to_string(r.n_threads ? r.n_threads : r.config.n_threads), r.config.TestName(), OptBytes(r.weights_bytes),
            OptBytes(r.kv_bytes), OptBytes(r.scratch_bytes), OptBytes(r.rss_after_load_bytes), peak,
            OptFmt("%.1f", r.load_cold_ms), OptFmt("%.1f", r.load_warm_ms)});
     }
