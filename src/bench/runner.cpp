@@ -335,6 +335,13 @@ Result<RunOutcome> Runner::Run(const std::vector<BenchConfig>& configs, const st
     ConfigRecord r = options_.isolate ? RunIsolated(c) : RunConfig(c);
     ++progress_done_;
     if (r.status != "ok") Warn(c.TestName() + " (" + c.model_path + "): " + r.error);
+    const SampleSummary ts = Summarize(r.samples_ts);
+    if (ts.high_cv) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "%s t=%d: coefficient of variation %.1f%% over %zu repetitions (above %.0f%%): noisy",
+                    c.TestName().c_str(), c.n_threads, *ts.cv * 100, ts.n, kHighCvThreshold * 100);
+      Warn(buf);
+    }
     Status saved = on_record ? on_record(r) : Status::Ok();
     out.records.push_back(std::move(r));
     if (!saved.ok()) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <numeric>
 
 #include "bench/engine_target.h"
+#include "bench/system_probe.h"
 #include "core/mapped_file.h"
 #include "fake_engine.h"
 
@@ -279,6 +281,30 @@ TEST_F(RunnerTest, IsolatedConfigurationsRunInAChild) {
   EXPECT_TRUE(r.peak_rss_bytes.has_value());
   EXPECT_EQ(loads_.load(), 0) << "the parent loads nothing";
   EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), 0) << "the parent's priority is untouched";
+}
+
+TEST_F(RunnerTest, WarnsBeforeLoadingAModelThatDoesNotFit) {
+  auto available = ReadMemInfoBytes("MemAvailable");
+  if (!available) GTEST_SKIP() << "no /proc/meminfo";
+  // A sparse file larger than the available memory costs no disk.
+  const std::string path = std::string(::testing::TempDir()) + "/runner_test_huge.gguf";
+  {
+    std::ofstream f(path);
+  }
+  ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(*available + (1ull << 30))), 0);
+  EngineTarget target = Target();
+  Runner runner(target, Options());
+  SweepSpec s = Spec();
+  s.models = {path};
+  s.pg.clear();
+  s.n_gen = {0};
+  s.repetitions = 1;
+  auto out = runner.Run(*ExpandSweep(s), {}, nullptr);
+  std::remove(path.c_str());
+  ASSERT_TRUE(out.ok());
+  ASSERT_FALSE(warnings_.empty());
+  EXPECT_NE(warnings_[0].find("will not fit"), std::string::npos) << warnings_[0];
+  EXPECT_NE(warnings_[0].find(std::to_string(*available + (1ull << 30)) + " bytes"), std::string::npos) << warnings_[0];
 }
 
 TEST_F(RunnerTest, DelayAndSleepStopOnInterrupt) {
