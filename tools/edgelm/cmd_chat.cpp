@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "cli_generate.h"
+#include "cli_common.h"
+#include "core/interrupt.h"
+#include "edgelm/generate.h"
 #include "command_registry.h"
 #include "edgelm/chat.h"
 #include "edgelm/engine.h"
@@ -60,6 +62,7 @@ class Conversation {
     for (int32_t id : ids) sampler_.Accept(id);
 
     GenerateOptions go;
+    go.cancel = &InstallInterruptHandler(InterruptMode::kFlagEveryTime);
     go.n_predict = o_.n_predict;
     go.stop_strings = tmpl_.stop_strings();
     go.on_text = [](const std::string& text) {
@@ -142,7 +145,7 @@ int RunChat(const ChatOptions& o) {
     std::fprintf(stderr, "[%s, %s template, context %u; Ctrl-D ends the chat, Ctrl-C stops a reply]\n",
                  (*model)->info().name.c_str(), tmpl->name(), (*session)->n_ctx());
   }
-  InstallInterruptHandler(/*one_shot=*/false);
+  InstallInterruptHandler(InterruptMode::kFlagEveryTime);
   Conversation chat(**session, tok, *tmpl, *sampler, o);
   std::string line;
   while (true) {
@@ -150,9 +153,9 @@ int RunChat(const ChatOptions& o) {
       std::printf("> ");
       std::fflush(stdout);
     }
-    ClearInterrupted();
+    ClearInterrupt();
     if (!std::getline(std::cin, line)) {
-      if (Interrupted()) {
+      if (InterruptRequested()) {
         std::printf("\n");
         return kExitInterrupted;
       }

@@ -9,7 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli_generate.h"
+#include "cli_common.h"
+#include "core/interrupt.h"
+#include "edgelm/generate.h"
 #include "command_registry.h"
 #include "core/clock.h"
 #include "edgelm/chat.h"
@@ -123,7 +125,6 @@ int RunRun(const RunOptions& o) {
   if (!sampler.ok()) return ReportError(sampler.status());
   const Tokenizer& tok = (*model)->tokenizer();
 
-  InstallInterruptHandler();
   if (Status st = s.Prefill(prompt->ids, /*all_logits=*/!o.dump_logits.empty()); !st.ok()) return ReportError(st);
   if (!o.dump_logits.empty()) {
     if (Status st = WriteLogits(o.dump_logits, s); !st.ok()) return ReportError(st);
@@ -135,6 +136,7 @@ int RunRun(const RunOptions& o) {
   }
 
   GenerateOptions go;
+  go.cancel = &InstallInterruptHandler();
   go.n_predict = o.n_predict;
   go.stop_strings = prompt->stop_strings;
   if (!o.json) {
