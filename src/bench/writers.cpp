@@ -223,14 +223,30 @@ std::string FormatMarkdown(const BenchReport& report) {
     any_fixed_gen |= r.config.kind != TestKind::kPrompt;
   }
 
-  std::vector<std::string> head = {"model", "size", "params", "backend", "threads"};
-  if (show_batch) head.push_back("n_batch");
-  if (show_ctk) head.push_back("type_k");
-  if (show_ctx) head.push_back("n_ctx");
-  head.push_back("isa");
-  if (show_mask) head.push_back("cpu_mask");
-  if (show_prio) head.push_back("prio");
-  for (const char* h : {"test", "t/s", "median t/s", "peak RSS"}) head.push_back(h);
+  // The parameter columns both tables share: threads, the shown parameters, isa, test.
+  auto param_heads = [&](std::vector<std::string>& head) {
+    head.push_back("threads");
+    if (show_batch) head.push_back("n_batch");
+    if (show_ctk) head.push_back("type_k");
+    if (show_ctx) head.push_back("n_ctx");
+    head.push_back("isa");
+    if (show_mask) head.push_back("cpu_mask");
+    if (show_prio) head.push_back("prio");
+    head.push_back("test");
+  };
+  auto param_cells = [&](const ConfigRecord& r, std::vector<std::string>& cells) {
+    cells.push_back(std::to_string(r.n_threads ? r.n_threads : r.config.n_threads));
+    if (show_batch) cells.push_back(std::to_string(r.config.n_batch));
+    if (show_ctk) cells.push_back(r.config.type_k);
+    if (show_ctx) cells.push_back(std::to_string(r.n_ctx));
+    cells.push_back(r.isa.empty() ? r.config.isa : r.isa);
+    if (show_mask) cells.push_back(r.config.cpu_mask);
+    if (show_prio) cells.push_back(std::to_string(r.config.priority));
+    cells.push_back(r.config.TestName());
+  };
+  std::vector<std::string> head = {"model", "size", "params", "backend"};
+  param_heads(head);
+  for (const char* h : {"t/s", "median t/s", "peak RSS"}) head.push_back(h);
   if (any_request) {
     for (const char* h : {"TTFT ms", "ITL p50/p90/p99 ms", "decode t/s", "e2e t/s"}) head.push_back(h);
   }
@@ -239,26 +255,22 @@ std::string FormatMarkdown(const BenchReport& report) {
     for (const auto& cell : cells) out << " " << MdCell(cell) << " |";
     out << "\n";
   };
-  row(head);
-  out << "|";
-  for (const auto& h : head) {
-    const bool left = h == "model" || h == "backend" || h == "isa" || h == "type_k" || h == "cpu_mask";
-    out << (left ? " ------ |" : " ------: |");
-  }
-  out << "\n";
+  auto header = [&](const std::vector<std::string>& names) {
+    row(names);
+    out << "|";
+    for (const auto& h : names) {
+      const bool left = h == "model" || h == "backend" || h == "isa" || h == "type_k" || h == "cpu_mask";
+      out << (left ? " ------ |" : " ------: |");
+    }
+    out << "\n";
+  };
+  header(head);
   for (const ConfigRecord& r : report.records) {
     const DerivedMetrics d = Derive(r);
     std::vector<std::string> cells = {r.model_type.empty() ? r.model_filename : r.model_type,
                                       r.model_size ? FormatBytes(*r.model_size) : "-",
-                                      r.model_n_params ? FormatParams(*r.model_n_params) : "-", r.backend,
-                                      std::to_string(r.n_threads ? r.n_threads : r.config.n_threads)};
-    if (show_batch) cells.push_back(std::to_string(r.config.n_batch));
-    if (show_ctk) cells.push_back(r.config.type_k);
-    if (show_ctx) cells.push_back(std::to_string(r.n_ctx));
-    cells.push_back(r.isa.empty() ? r.config.isa : r.isa);
-    if (show_mask) cells.push_back(r.config.cpu_mask);
-    if (show_prio) cells.push_back(std::to_string(r.config.priority));
-    cells.push_back(r.config.TestName());
+                                      r.model_n_params ? FormatParams(*r.model_n_params) : "-", r.backend};
+    param_cells(r, cells);
     if (r.status != "ok") {
       cells.push_back("error: " + r.error);
       cells.push_back("-");
@@ -300,16 +312,23 @@ std::string FormatMarkdown(const BenchReport& report) {
           << "%: noisy, compare with care.\n";
     }
     out << "\n";
-    row({"model", "threads", "test", "weights", "KV cache", "scratch", "RSS after load", "peak RSS", "load cold ms",
-         "load warm ms"});
-    out << "| ------ | ------: | ------: | ------: | ------: | ------: | ------: | ------: | ------: | ------: |\n";
+    std::vector<std::string> mem_head = {"model"};
+    param_heads(mem_head);
+    for (const char* h : {"weights", "KV cache", "scratch", "RSS after load", "peak RSS", "load cold ms", "load warm ms"}) {
+      mem_head.push_back(h);
+    }
+    header(mem_head);
     for (const ConfigRecord& r : report.records) {
       std::string peak = OptBytes(r.peak_rss_bytes);
       if (r.peak_rss_bytes && !r.peak_rss_scope.empty()) peak += " (" + r.peak_rss_scope + ")";
-      row({r.model_type.empty() ? r.model_filename : r.model_type,
-           std::to_string(r.n_threads ? r.n_threads : r.config.n_threads), r.config.TestName(), OptBytes(r.weights_bytes),
-           OptBytes(r.kv_bytes), OptBytes(r.scratch_bytes), OptBytes(r.rss_after_load_bytes), peak,
-           OptFmt("%.1f", r.load_cold_ms), OptFmt("%.1f", r.load_warm_ms)});
+      std::vector<std::string> cells = {r.model_type.empty() ? r.model_filename : r.model_type};
+      param_cells(r, cells);
+      for (std::string v : {OptBytes(r.weights_bytes), OptBytes(r.kv_bytes), OptBytes(r.scratch_bytes),
+                            OptBytes(r.rss_after_load_bytes), peak, OptFmt("%.1f", r.load_cold_ms),
+                            OptFmt("%.1f", r.load_warm_ms)}) {
+        cells.push_back(std::move(v));
+      }
+      row(cells);
     }
   }
   return out.str();

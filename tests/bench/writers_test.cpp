@@ -248,7 +248,7 @@ TEST(WritersTest, MarkdownMirrorsLlamaBench) {
   EXPECT_NE(md.find("sha256 " + std::string(64, 'a')), std::string::npos);
   EXPECT_NE(md.find("- warning: CPU frequency governor"), std::string::npos);
   EXPECT_NE(md.find("end-of-generation tokens are ignored"), std::string::npos);
-  EXPECT_NE(md.find("| llama 260K F32 | 2 | pp16 | 976.56 KiB | 64.00 KiB | 4.00 KiB | 3.00 MiB | 4.00 MiB (config) | 12.5 | 2.5 |"),
+  EXPECT_NE(md.find("| llama 260K F32 | 2 | avx2 | pp16 | 976.56 KiB | 64.00 KiB | 4.00 KiB | 3.00 MiB | 4.00 MiB (config) | 12.5 | 2.5 |"),
             std::string::npos) << md;
 }
 
