@@ -229,6 +229,30 @@ TEST(DoctorTest, FixtureWithUnreadableRapl) {
   EXPECT_NE(text.find("a sensor exists but cannot be read"), std::string::npos);
 }
 
+TEST(DoctorTest, FixtureIna3221Hwmon) {
+  TempTree t;
+  const std::string d = "sys/class/hwmon/hwmon2";
+  t.Write(d + "/name", "ina3221\n");
+  t.Write(d + "/in1_label", "5V_MAIN\n");
+  t.Write(d + "/in1_input", "5000\n");
+  t.Write(d + "/curr1_input", "400\n");
+  t.Write(d + "/in2_label", "3V3\n");
+  t.Write(d + "/in2_input", "3300\n");
+  t.Write(d + "/curr2_input", "1000\n");
+  DoctorOptions o;
+  o.sysfs_root = t.path();
+  o.tools = NoTools(t);
+  DoctorReport r = RunDoctor(o);
+  std::string text = DoctorText(r);
+  EXPECT_NE(text.find("[readable] hwmon: /sys/class/hwmon/hwmon2 (ina3221)"), std::string::npos) << text;
+  EXPECT_NE(text.find("voltage x current: 5V_MAIN, 3V3"), std::string::npos) << text;
+  EXPECT_NE(text.find("energy: measured: energy figures come from hwmon:ina3221@hwmon2"), std::string::npos) << text;
+  nlohmann::json j = nlohmann::json::parse(DoctorJson(r));
+  bool found = false;
+  for (const auto& s : j["energy_sources"]) found |= s["source"] == "hwmon" && s["state"] == "readable";
+  EXPECT_TRUE(found);
+}
+
 TEST(DoctorTest, FixtureJetsonRpiNvmlAndNothing) {
   TempTree jetson;
   jetson.Write("sys/class/hwmon/hwmon1/name", "ina3221\n");
