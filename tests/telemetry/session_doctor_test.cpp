@@ -136,6 +136,32 @@ TEST(TelemetrySessionTest, BaselinePhasesThermalAndCounters) {
   EXPECT_EQ(j["sources"][0]["channels"][0]["unit"], "W");
 }
 
+TEST(TelemetrySessionTest, SilentMeterIsNamedAndItsPhasesSayWhy) {
+  TempTree t;
+  TelemetryOptions o;
+  o.sysfs_root = t.path();
+  o.sources = {"external"};
+  o.power_cmd = t.Abs("no-such-meter --watts");
+  o.tools = NoTools(t);
+  o.thermal = o.cpufreq = o.perf_counters = false;
+  o.first_sample_timeout_ns = 200 * kMs;
+  Result<std::unique_ptr<Telemetry>> tel = Telemetry::Create(o);
+  ASSERT_TRUE(tel.ok()) << tel.status().ToString();
+  ASSERT_TRUE((*tel)->Start().ok());
+  const int64_t a = MonotonicNs();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  (*tel)->MarkPhase("decode", a, MonotonicNs(), 10);
+  ASSERT_TRUE((*tel)->Stop().ok());
+  TelemetryReport r = (*tel)->Report();
+  EXPECT_EQ(r.silent_at_start, "external:cmd");
+  ASSERT_EQ(r.sources.size(), 1u);
+  EXPECT_EQ(r.sources[0].stats.n_samples, 0u);
+  EXPECT_NE(r.sources[0].stats.last_error.find("exited"), std::string::npos) << r.sources[0].stats.last_error;
+  const PhaseEnergy& e = r.phases[0].energy[0].energy;
+  EXPECT_FALSE(e.gross.value);
+  EXPECT_NE(e.gross.reason.find("0 sample(s) recorded"), std::string::npos) << e.gross.reason;
+}
+
 TEST(TelemetrySessionTest, EstimateIsAlwaysMarked) {
   TempTree t;
   t.Write("proc/stat", "cpu  1000 0 0 9000 0 0 0 0 0 0\n");
