@@ -45,8 +45,16 @@ class BpeTokenizer final : public TokenizerBase {
     pre_ = pre;
     ignore_merges_ = llama3;
     if (vocab.merges.empty()) {
-      return CorruptError("tokenizer.ggml.merges is missing or empty: a byte-level BPE (gpt2) "
-                          "vocabulary needs its merges");
+      // Without merges every text splits into single bytes, which is a valid (if slow to
+      // generate) tokenizer only when all 256 bytes have a token — e.g. synth's built-in
+      // byte-level vocabulary.
+      for (int b = 0; b < 256; ++b) {
+        if (FindToken(BytesToUnicodeText(std::string(1, static_cast<char>(b)))) < 0) {
+          return CorruptError("tokenizer.ggml.merges is missing or empty and byte 0x" +
+                              std::string(1, "0123456789abcdef"[b >> 4]) + "0123456789abcdef"[b & 15] +
+                              " has no token: a byte-level BPE (gpt2) vocabulary needs its merges");
+        }
+      }
     }
     merge_rank_.reserve(vocab.merges.size());
     for (size_t i = 0; i < vocab.merges.size(); ++i) {

@@ -108,6 +108,7 @@ TEST(Bpe, Errors) {
 
   v = testing::FixtureVocab();
   v.merges.clear();
+  v.tokens[3] = "<not-byte-0>";  // no merges and a byte without a token
   EXPECT_FALSE(Tokenizer::FromVocabMetadata(v).ok());
 
   v = testing::FixtureVocab();
@@ -210,6 +211,28 @@ TEST(PreTokenizer, UnknownName) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(p.status().message().find("'nope'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgelm
+
+namespace edgelm {
+namespace {
+
+TEST(Bpe, ByteOnlyVocabularyWorksWithoutMerges) {
+  VocabMetadata v = testing::FixtureVocab();
+  v.merges.clear();  // every byte still has a token: texts split into single bytes
+  auto t = Tokenizer::FromVocabMetadata(v);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto ids = (*t)->Encode(" the fox", false, false);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->size(), 8u);
+  EXPECT_EQ((*t)->Decode(*ids), " the fox");
+  // Without merges a missing byte token is an error that names the byte.
+  v.tokens[3 + 'q'] = "<no-q>";
+  auto bad = Tokenizer::FromVocabMetadata(v);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("byte 0x71"), std::string::npos) << bad.status().message();
 }
 
 }  // namespace
