@@ -119,7 +119,7 @@ CommandRunner AddSynth(CLI::App& root) {
   CLI::App* sub = root.add_subcommand(
       "synth", "Write a random-weight llama/qwen2 GGUF with the exact shapes of a known model (for speed, memory "
                "and energy measurements at real scale; its text is noise)");
-  sub->add_option("preset", f->preset, "Model shape preset (see --list-presets)");
+  sub->add_option("preset,--preset", f->preset, "Model shape preset (see --list-presets)");
   sub->add_flag("--list-presets", f->list, "List the presets and exit");
   sub->add_option("-o,--output", f->output, "Output GGUF file");
   sub->add_option("--type", f->type, "Weight type of the matrices (1-D tensors stay F32)")->capture_default_str();
