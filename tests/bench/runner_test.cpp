@@ -26,7 +26,9 @@ class RunnerTest : public ::testing::Test {
   void SetUp() override {
     // The fake loader does not read the file, but a cold load drops its pages: it must exist.
     for (const char* name : {"a.gguf", "b.gguf"}) {
-      std::string path = std::string(::testing::TempDir()) + "/runner_test_" + name;
+      // Per test: ctest runs tests in parallel processes that share TempDir.
+      std::string path = std::string(::testing::TempDir()) + "/runner_test_" +
+                         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
       std::ofstream(path) << "fake model file";
       paths_.push_back(path);
     }
@@ -99,7 +101,7 @@ TEST_F(RunnerTest, TimingArithmeticFromEngineEvents) {
 
   // What the backend reported is in the record.
   EXPECT_EQ(pp.model_type, "llama 260K F32");
-  EXPECT_EQ(pp.model_filename, "runner_test_a.gguf");
+  EXPECT_EQ(pp.model_filename, "runner_test_TimingArithmeticFromEngineEvents_a.gguf");
   EXPECT_EQ(*pp.model_size, 1000000u);
   EXPECT_EQ(*pp.model_n_params, 260000u);
   EXPECT_EQ(pp.backend, "CPU");
