@@ -10,15 +10,22 @@ namespace edgelm {
 namespace {
 
 // Q4_K / Q5_K: 12 bytes -> 8 six-bit scales and 8 six-bit mins (one per 32 elements).
+// Sub-blocks 0..3 keep scale and min in the low 6 bits of bytes 0..3 and 4..7; 4..7 keep
+// their low 4 bits in the nibbles of bytes 8..11 and their top 2 bits in the top bits of
+// bytes 0..3 (scales) and 4..7 (mins). Done on 32-bit words, four sub-blocks at a time.
 inline void UnpackScaleMinK4(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = s[j] & 63;
-    mn[j] = s[j + 4] & 63;
-  }
-  for (int j = 4; j < 8; ++j) {
-    sc[j] = static_cast<uint8_t>((s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4));
-    mn[j] = static_cast<uint8_t>((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
-  }
+  uint32_t w0, w1, w2;
+  std::memcpy(&w0, s, 4);
+  std::memcpy(&w1, s + 4, 4);
+  std::memcpy(&w2, s + 8, 4);
+  const uint32_t sc_lo = w0 & 0x3F3F3F3Fu;
+  const uint32_t mn_lo = w1 & 0x3F3F3F3Fu;
+  const uint32_t sc_hi = (w2 & 0x0F0F0F0Fu) | (((w0 >> 6) & 0x03030303u) << 4);
+  const uint32_t mn_hi = ((w2 >> 4) & 0x0F0F0F0Fu) | (((w1 >> 6) & 0x03030303u) << 4);
+  std::memcpy(sc, &sc_lo, 4);
+  std::memcpy(sc + 4, &sc_hi, 4);
+  std::memcpy(mn, &mn_lo, 4);
+  std::memcpy(mn + 4, &mn_hi, 4);
 }
 
 // Q3_K: 12 bytes -> 16 six-bit scales, stored offset by 32 (one per 16 elements).

@@ -57,7 +57,8 @@ Result<uint64_t> CheckShape(const char* what, GgmlType type, int64_t n_rows, int
                             "Q2_K, Q3_K, Q4_K, Q5_K and Q6_K");
   }
   if (n_rows < 0 || n_per_row <= 0) {
-    return InvalidArgumentError(std::string("cannot ") + what + " " + name + ": expected n_rows >= 0 and " +
+    return InvalidArgumentError(std::string("cannot ") + what + " " + name +
+                                ": expected n_rows >= 0 and " +
                                 "n_per_row > 0, found n_rows = " + std::to_string(n_rows) +
                                 ", n_per_row = " + std::to_string(n_per_row));
   }
@@ -78,7 +79,8 @@ bool IsSupportedWeightType(GgmlType type) { return FindCodec(type) != nullptr; }
 
 Status QuantizeRows(GgmlType type, const float* src, void* dst, int64_t n_rows, int64_t n_per_row) {
   const WeightCodec* codec = nullptr;
-  EDGELM_ASSIGN_OR_RETURN(const uint64_t row_bytes, CheckShape("quantize to", type, n_rows, n_per_row, &codec));
+  EDGELM_ASSIGN_OR_RETURN(const uint64_t row_bytes,
+                          CheckShape("quantize to", type, n_rows, n_per_row, &codec));
   if (n_rows == 0) return Status::Ok();
   EDGELM_CHECK(src != nullptr && dst != nullptr);
   // F16 values and the fp16 block scales of the quantized types overflow beyond the
@@ -91,20 +93,24 @@ Status QuantizeRows(GgmlType type, const float* src, void* dst, int64_t n_rows, 
     for (int64_t i = 0; i < n_per_row; ++i) {
       if (!std::isfinite(x[i]) || (fp16_limited && std::fabs(x[i]) > kMaxHalf)) {
         return InvalidArgumentError(
-            "cannot quantize to " + GgmlTypeName(type) + ": element " + std::to_string(i) + " of row " +
-            std::to_string(r) + " is " + std::to_string(x[i]) + ", expected a finite value" +
+            "cannot quantize to " + GgmlTypeName(type) + ": element " + std::to_string(i) +
+            " of row " + std::to_string(r) + " is " + std::to_string(x[i]) +
+            ", expected a finite value" +
             (fp16_limited ? " within +-65504 (the fp16 range of its scales)" : std::string()) +
             " (a diverged or corrupt source tensor?)");
       }
     }
-    codec->quantize(x, static_cast<uint8_t*>(dst) + static_cast<uint64_t>(r) * row_bytes, n_per_row);
+    codec->quantize(x, static_cast<uint8_t*>(dst) + static_cast<uint64_t>(r) * row_bytes,
+                    n_per_row);
   }
   return Status::Ok();
 }
 
-Status DequantizeRows(GgmlType type, const void* src, float* dst, int64_t n_rows, int64_t n_per_row) {
+Status DequantizeRows(GgmlType type, const void* src, float* dst, int64_t n_rows,
+                      int64_t n_per_row) {
   const WeightCodec* codec = nullptr;
-  EDGELM_ASSIGN_OR_RETURN(const uint64_t row_bytes, CheckShape("dequantize", type, n_rows, n_per_row, &codec));
+  EDGELM_ASSIGN_OR_RETURN(const uint64_t row_bytes,
+                          CheckShape("dequantize", type, n_rows, n_per_row, &codec));
   if (n_rows == 0) return Status::Ok();
   EDGELM_CHECK(src != nullptr && dst != nullptr);
   for (int64_t r = 0; r < n_rows; ++r) {

@@ -42,7 +42,8 @@ int64_t SuperBlocks(int64_t n) {
 }
 
 // Weighted error of one candidate: sum w * |e| (use_mad) or sum w * e^2.
-float AffineError(int n, const float* x, const float* w, const uint8_t* l, float scale, float min, bool use_mad) {
+float AffineError(int n, const float* x, const float* w, const uint8_t* l, float scale, float min,
+                  bool use_mad) {
   float err = 0.0f;
   for (int i = 0; i < n; ++i) {
     float diff = scale * l[i] + min - x[i];
@@ -54,8 +55,8 @@ float AffineError(int n, const float* x, const float* w, const uint8_t* l, float
 
 // Returns the scale; *neg_min receives -min >= 0 (the offset is never positive, so that
 // zero stays representable). `codes` gets the chosen codes.
-float FitAffine(int n, int nmax, const float* x, const float* w, uint8_t* codes, float* neg_min, float rmin,
-                float rdelta, int nstep, bool use_mad) {
+float FitAffine(int n, int nmax, const float* x, const float* w, uint8_t* codes, float* neg_min,
+                float rmin, float rdelta, int nstep, bool use_mad) {
   float min = x[0], max = x[0];
   float sum_w = w[0];
   float sum_x = sum_w * x[0];
@@ -73,7 +74,8 @@ float FitAffine(int n, int nmax, const float* x, const float* w, uint8_t* codes,
   }
   float iscale = nmax / (max - min);
   float scale = 1.0f / iscale;
-  for (int i = 0; i < n; ++i) codes[i] = static_cast<uint8_t>(Clamp(NearestInt(iscale * (x[i] - min)), 0, nmax));
+  for (int i = 0; i < n; ++i)
+    codes[i] = static_cast<uint8_t>(Clamp(NearestInt(iscale * (x[i] - min)), 0, nmax));
   float best_error = AffineError(n, x, w, codes, scale, min, use_mad);
 
   uint8_t trial[32];
@@ -249,7 +251,8 @@ void Pack2Bit(const uint8_t* L, uint8_t* qs) {
   for (int half = 0; half < 2; ++half) {
     const uint8_t* h = L + 128 * half;
     for (int l = 0; l < 32; ++l) {
-      qs[32 * half + l] = static_cast<uint8_t>(h[l] | (h[l + 32] << 2) | (h[l + 64] << 4) | (h[l + 96] << 6));
+      qs[32 * half + l] =
+          static_cast<uint8_t>(h[l] | (h[l + 32] << 2) | (h[l + 64] << 4) | (h[l + 96] << 6));
     }
   }
 }
@@ -266,13 +269,15 @@ void QuantizeRowQ2_KWeights(const float* x, void* out, int64_t n) {
     for (int j = 0; j < 16; ++j) {
       for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
       // With only 4 levels, absolute error (use_mad) is the steadier criterion.
-      scales[j] = FitAffine(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, true);
+      scales[j] =
+          FitAffine(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, true);
       max_scale = std::max(max_scale, scales[j]);
       max_min = std::max(max_min, mins[j]);
     }
     if (max_scale > 0.0f) {
       const float iscale = kQ4Scale / max_scale;
-      for (int j = 0; j < 16; ++j) y[b].scales[j] = static_cast<uint8_t>(NearestInt(iscale * scales[j]));
+      for (int j = 0; j < 16; ++j)
+        y[b].scales[j] = static_cast<uint8_t>(NearestInt(iscale * scales[j]));
       y[b].d = F32ToFp16(max_scale / kQ4Scale);
     } else {
       for (int j = 0; j < 16; ++j) y[b].scales[j] = 0;
@@ -280,7 +285,8 @@ void QuantizeRowQ2_KWeights(const float* x, void* out, int64_t n) {
     }
     if (max_min > 0.0f) {
       const float iscale = kQ4Scale / max_min;
-      for (int j = 0; j < 16; ++j) y[b].scales[j] |= static_cast<uint8_t>(NearestInt(iscale * mins[j]) << 4);
+      for (int j = 0; j < 16; ++j)
+        y[b].scales[j] |= static_cast<uint8_t>(NearestInt(iscale * mins[j]) << 4);
       y[b].dmin = F32ToFp16(max_min / kQ4Scale);
     } else {
       y[b].dmin = F32ToFp16(0.0f);
@@ -391,7 +397,8 @@ void QuantizeRowQ6_KWeights(const float* x, void* out, int64_t n) {
     }
     const float iscale = -128.0f / max_scale;
     y[b].d = F32ToFp16(1.0f / iscale);
-    for (int j = 0; j < 16; ++j) y[b].scales[j] = static_cast<int8_t>(std::min(127, NearestInt(iscale * scales[j])));
+    for (int j = 0; j < 16; ++j)
+      y[b].scales[j] = static_cast<int8_t>(std::min(127, NearestInt(iscale * scales[j])));
     for (int j = 0; j < 16; ++j) {
       const float dl = Fp16ToF32(y[b].d) * y[b].scales[j];
       if (dl == 0.0f) continue;
@@ -406,8 +413,8 @@ void QuantizeRowQ6_KWeights(const float* x, void* out, int64_t n) {
       for (int l = 0; l < 32; ++l) {
         ql[l] = static_cast<uint8_t>((h[l] & 0x0F) | ((h[l + 64] & 0x0F) << 4));
         ql[l + 32] = static_cast<uint8_t>((h[l + 32] & 0x0F) | ((h[l + 96] & 0x0F) << 4));
-        qh[l] = static_cast<uint8_t>((h[l] >> 4) | ((h[l + 32] >> 4) << 2) | ((h[l + 64] >> 4) << 4) |
-                                     ((h[l + 96] >> 4) << 6));
+        qh[l] = static_cast<uint8_t>((h[l] >> 4) | ((h[l + 32] >> 4) << 2) |
+                                     ((h[l + 64] >> 4) << 4) | ((h[l + 96] >> 4) << 6));
       }
     }
   }

@@ -211,16 +211,15 @@ Status Sampler::BuildDistribution(std::span<const float> logits, std::span<const
     const float threshold = max_logit + std::log(params_.min_p);
     std::erase_if(candidates_, [threshold](const TokenProb& t) { return t.logit < threshold; });
   }
-  // 6. Temperature, 7. softmax.
+  // 6. Temperature, 7. softmax. The exponent is taken as (logit - max) / temperature so
+  // that a tiny temperature cannot overflow it to inf - inf = NaN.
   const float inv_temperature = 1.0f / params_.temperature;
   float max_logit = -std::numeric_limits<float>::infinity();
-  for (TokenProb& t : candidates_) {
-    t.logit *= inv_temperature;
-    max_logit = std::max(max_logit, t.logit);
-  }
+  for (const TokenProb& t : candidates_) max_logit = std::max(max_logit, t.logit);
   double total = 0;
   for (TokenProb& t : candidates_) {
-    t.prob = std::exp(t.logit - max_logit);
+    t.prob = std::exp((t.logit - max_logit) * inv_temperature);
+    t.logit *= inv_temperature;
     total += t.prob;
   }
   const double inv_total = 1.0 / total;

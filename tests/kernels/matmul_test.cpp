@@ -68,36 +68,34 @@ TEST_P(MatMulSimd, BitIdenticalForOneTwoThreeThreads) {
   ThreadPool pools[3] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
   for (auto& p : pools) p.set_spin_iterations(0);  // CI machines are oversubscribed
   std::mt19937 rng(7);
-  {
-    const Isa isa = GetParam();
-    const KernelTable table = MakeKernelTable(isa);
-    for (GgmlType type : SupportedTypes(scalar)) {
-      for (int64_t n_in : InputLengths(type)) {
-        const Problem p = MakeProblem(scalar, type, n_in, rng);
-        for (int64_t n_tokens : {1, 3, 17}) {
-          const auto x = RandomFloats(n_in * n_tokens, rng);
-          std::vector<float> y[3];
-          MatMulScratch scratch;
-          for (int i = 0; i < 3; ++i) {
-            y[i].assign(static_cast<size_t>(kNOut * n_tokens), NAN);
-            MatMul(table, pools[i], p.view, x.data(), n_tokens, y[i].data(), scratch);
-          }
-          for (int i = 1; i < 3; ++i) {
-            EXPECT_EQ(0, std::memcmp(y[0].data(), y[i].data(), y[0].size() * sizeof(float)))
-                << IsaName(isa) << " " << GgmlTypeName(type) << " n_in=" << n_in
-                << " n_tokens=" << n_tokens << ": " << (i + 1) << " threads differ from 1";
-          }
-          // Each output is exactly one vec_dot of the prepared activation row.
-          const TypeKernels& k = table.For(type);
-          for (int64_t t = 0; t < n_tokens; ++t) {
-            const auto act = PrepareAct(k, x.data() + t * n_in, n_in);
-            for (int64_t r = 0; r < kNOut; ++r) {
-              float want = 0.0f;
-              k.vec_dot(n_in, p.w.data() + r * p.view.row_bytes, act.data(), &want);
-              ASSERT_EQ(std::memcmp(&want, &y[0][t * kNOut + r], 4), 0)
-                  << IsaName(isa) << " " << GgmlTypeName(type) << " t=" << t << " r=" << r
-                  << ": MatMul " << y[0][t * kNOut + r] << " vs vec_dot " << want;
-            }
+  const Isa isa = GetParam();
+  const KernelTable table = MakeKernelTable(isa);
+  for (GgmlType type : SupportedTypes(scalar)) {
+    for (int64_t n_in : InputLengths(type)) {
+      const Problem p = MakeProblem(scalar, type, n_in, rng);
+      for (int64_t n_tokens : {1, 3, 17}) {
+        const auto x = RandomFloats(n_in * n_tokens, rng);
+        std::vector<float> y[3];
+        MatMulScratch scratch;
+        for (int i = 0; i < 3; ++i) {
+          y[i].assign(static_cast<size_t>(kNOut * n_tokens), NAN);
+          MatMul(table, pools[i], p.view, x.data(), n_tokens, y[i].data(), scratch);
+        }
+        for (int i = 1; i < 3; ++i) {
+          EXPECT_EQ(0, std::memcmp(y[0].data(), y[i].data(), y[0].size() * sizeof(float)))
+              << IsaName(isa) << " " << GgmlTypeName(type) << " n_in=" << n_in
+              << " n_tokens=" << n_tokens << ": " << (i + 1) << " threads differ from 1";
+        }
+        // Each output is exactly one vec_dot of the prepared activation row.
+        const TypeKernels& k = table.For(type);
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          const auto act = PrepareAct(k, x.data() + t * n_in, n_in);
+          for (int64_t r = 0; r < kNOut; ++r) {
+            float want = 0.0f;
+            k.vec_dot(n_in, p.w.data() + r * p.view.row_bytes, act.data(), &want);
+            ASSERT_EQ(std::memcmp(&want, &y[0][t * kNOut + r], 4), 0)
+                << IsaName(isa) << " " << GgmlTypeName(type) << " t=" << t << " r=" << r
+                << ": MatMul " << y[0][t * kNOut + r] << " vs vec_dot " << want;
           }
         }
       }
@@ -110,44 +108,42 @@ TEST_P(MatMulSimd, WithinToleranceOfScalar) {
   ThreadPool pool(2);
   pool.set_spin_iterations(0);
   std::mt19937 rng(11);
-  {
-    const Isa isa = GetParam();
-    const KernelTable table = MakeKernelTable(isa);
-    for (GgmlType type : SupportedTypes(scalar)) {
-      for (int64_t n_in : InputLengths(type)) {
-        const Problem p = MakeProblem(scalar, type, n_in, rng);
-        for (int64_t n_tokens : {1, 3, 17}) {
-          const auto x = RandomFloats(n_in * n_tokens, rng);
-          std::vector<float> want(static_cast<size_t>(kNOut * n_tokens));
-          std::vector<float> got(want.size());
-          MatMulScratch scratch;
-          MatMul(scalar, pool, p.view, x.data(), n_tokens, want.data(), scratch);
-          MatMul(table, pool, p.view, x.data(), n_tokens, got.data(), scratch);
-          double worst_ratio = 0.0;
-          int64_t worst_t = 0, worst_r = 0;
-          double worst_tol = 0.0;
-          for (int64_t t = 0; t < n_tokens; ++t) {
-            for (int64_t r = 0; r < kNOut; ++r) {
-              double bound = 0.0;
-              for (int64_t i = 0; i < n_in; ++i) {
-                bound += std::fabs(static_cast<double>(p.w_f32[r * n_in + i]) * x[t * n_in + i]);
-              }
-              const double tol = DotTolerance(bound * 1.02, FloatTerms(type, n_in));
-              const double err = std::fabs(static_cast<double>(got[t * kNOut + r]) - want[t * kNOut + r]);
-              const double ratio = std::isfinite(got[t * kNOut + r]) ? err / tol : INFINITY;
-              if (ratio > worst_ratio) {
-                worst_ratio = ratio;
-                worst_t = t;
-                worst_r = r;
-                worst_tol = tol;
-              }
+  const Isa isa = GetParam();
+  const KernelTable table = MakeKernelTable(isa);
+  for (GgmlType type : SupportedTypes(scalar)) {
+    for (int64_t n_in : InputLengths(type)) {
+      const Problem p = MakeProblem(scalar, type, n_in, rng);
+      for (int64_t n_tokens : {1, 3, 17}) {
+        const auto x = RandomFloats(n_in * n_tokens, rng);
+        std::vector<float> want(static_cast<size_t>(kNOut * n_tokens));
+        std::vector<float> got(want.size());
+        MatMulScratch scratch;
+        MatMul(scalar, pool, p.view, x.data(), n_tokens, want.data(), scratch);
+        MatMul(table, pool, p.view, x.data(), n_tokens, got.data(), scratch);
+        double worst_ratio = 0.0;
+        int64_t worst_t = 0, worst_r = 0;
+        double worst_tol = 0.0;
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          for (int64_t r = 0; r < kNOut; ++r) {
+            double bound = 0.0;
+            for (int64_t i = 0; i < n_in; ++i) {
+              bound += std::fabs(static_cast<double>(p.w_f32[r * n_in + i]) * x[t * n_in + i]);
+            }
+            const double tol = DotTolerance(bound * 1.02, FloatTerms(type, n_in));
+            const double err = std::fabs(static_cast<double>(got[t * kNOut + r]) - want[t * kNOut + r]);
+            const double ratio = std::isfinite(got[t * kNOut + r]) ? err / tol : INFINITY;
+            if (ratio > worst_ratio) {
+              worst_ratio = ratio;
+              worst_t = t;
+              worst_r = r;
+              worst_tol = tol;
             }
           }
-          EXPECT_LE(worst_ratio, 1.0) << IsaName(isa) << " " << GgmlTypeName(type) << " n_in=" << n_in
-                                      << " n_tokens=" << n_tokens << " worst at token " << worst_t
-                                      << " row " << worst_r << ": simd " << got[worst_t * kNOut + worst_r]
-                                      << " scalar " << want[worst_t * kNOut + worst_r] << " tol " << worst_tol;
         }
+        EXPECT_LE(worst_ratio, 1.0) << IsaName(isa) << " " << GgmlTypeName(type) << " n_in=" << n_in
+                                    << " n_tokens=" << n_tokens << " worst at token " << worst_t
+                                    << " row " << worst_r << ": simd " << got[worst_t * kNOut + worst_r]
+                                    << " scalar " << want[worst_t * kNOut + worst_r] << " tol " << worst_tol;
       }
     }
   }

@@ -22,7 +22,7 @@ TEST(RefLayout, Q4_0LowNibbleFirstHalfHighNibbleSecondHalf) {
   BlockQ4_0 b{};
   b.d = kOne;
   std::memset(b.qs, 0x88, sizeof(b.qs));  // every code 8 -> value 0
-  b.qs[3] = 0xA5;                          // element 3: 5, element 19: 10
+  b.qs[3] = 0xA5;                         // element 3: 5, element 19: 10
   float out[32];
   ref::DequantizeRowQ4_0(&b, out, 32);
   EXPECT_EQ(out[3], -3.0f);
@@ -33,12 +33,12 @@ TEST(RefLayout, Q4_0LowNibbleFirstHalfHighNibbleSecondHalf) {
 TEST(RefLayout, Q5_0FifthBitIsBitJOfLittleEndianQh) {
   BlockQ5_0 b{};
   b.d = kOne;
-  b.qs[4] = 0x30;   // element 20 low nibble 3
-  b.qh[2] = 0x10;   // bit 20 of the u32
+  b.qs[4] = 0x30;  // element 20 low nibble 3
+  b.qh[2] = 0x10;  // bit 20 of the u32
   float out[32];
   ref::DequantizeRowQ5_0(&b, out, 32);
-  EXPECT_EQ(out[20], 3.0f);        // (3 | 16) - 16
-  EXPECT_EQ(out[4], -16.0f);       // code 0, no high bit
+  EXPECT_EQ(out[20], 3.0f);   // (3 | 16) - 16
+  EXPECT_EQ(out[4], -16.0f);  // code 0, no high bit
 }
 
 TEST(RefLayout, Q5_1AndQ4_1AddTheMin) {
@@ -70,16 +70,16 @@ TEST(RefLayout, Q2_KCodesAndScaleMinNibbles) {
   std::vector<float> out(256);
   ref::DequantizeRowQ2_K(&b, out.data(), 256);
   EXPECT_EQ(out[77], 10.0f * 3 - 0.5f * 5);
-  EXPECT_EQ(out[13], 0.0f);        // sub-block 0 has scale 0, min 0
-  EXPECT_EQ(out[64], -2.5f);       // same sub-block 4, code 0: only the min
+  EXPECT_EQ(out[13], 0.0f);   // sub-block 0 has scale 0, min 0
+  EXPECT_EQ(out[64], -2.5f);  // same sub-block 4, code 0: only the min
 }
 
 TEST(RefLayout, Q3_KHmaskAndSixBitScales) {
   BlockQ3_K b{};
   b.d = kOne;
-  std::memset(b.hmask, 0xFF, sizeof(b.hmask));  // no -4 offset anywhere ...
+  std::memset(b.hmask, 0xFF, sizeof(b.hmask));      // no -4 offset anywhere ...
   b.hmask[22] &= static_cast<uint8_t>(~(1u << 4));  // ... except element 4 * 32 + 22 = 150
-  b.qs[32 + 22] = 2;                               // element 150: second half, shift 0
+  b.qs[32 + 22] = 2;                                // element 150: second half, shift 0
   // Scale 9 = -7, stored +32 = 25 = 0b01'1001: low nibble 9 in the high nibble of byte 1,
   // top bits 01 in byte 8 + 9 % 4 = 9 at bit 2 * (9 / 4) = 4.
   int scales[16] = {};
@@ -145,10 +145,10 @@ TEST(RefLayout, Q5_KHighBitIsBitIOver32OfQh) {
   BlockQ5_K b{};
   b.d = kOne;
   b.dmin = kOne;
-  b.scales[3] = 2;   // sub-block 3 (elements 96..127): scale 2
-  b.scales[7] = 1;   // min 1
-  b.qs[32 + 4] = 0x90;      // element 100: 64-group 1, high nibble 9
-  b.qh[4] = 1 << 3;         // bit 100 / 32 = 3
+  b.scales[3] = 2;      // sub-block 3 (elements 96..127): scale 2
+  b.scales[7] = 1;      // min 1
+  b.qs[32 + 4] = 0x90;  // element 100: 64-group 1, high nibble 9
+  b.qh[4] = 1 << 3;     // bit 100 / 32 = 3
   std::vector<float> out(256);
   ref::DequantizeRowQ5_K(&b, out.data(), 256);
   EXPECT_EQ(out[100], 2.0f * (9 + 16) - 1.0f);
@@ -183,15 +183,30 @@ TEST(RefLayout, ElementCodeHelpersAgreeWithDecoders) {
     for (size_t i = 0; i < n; ++i) bytes[i] = next();
   };
   std::vector<float> out(256);
-  BlockQ2_K q2; fill(&q2, sizeof(q2)); q2.d = kOne; q2.dmin = 0;
-  BlockQ3_K q3; fill(&q3, sizeof(q3)); q3.d = kOne;
-  BlockQ4_K q4; fill(&q4, sizeof(q4)); q4.d = kOne; q4.dmin = 0;
-  BlockQ5_K q5; fill(&q5, sizeof(q5)); q5.d = kOne; q5.dmin = 0;
-  BlockQ6_K q6; fill(&q6, sizeof(q6)); q6.d = kOne;
+  BlockQ2_K q2;
+  fill(&q2, sizeof(q2));
+  q2.d = kOne;
+  q2.dmin = 0;
+  BlockQ3_K q3;
+  fill(&q3, sizeof(q3));
+  q3.d = kOne;
+  BlockQ4_K q4;
+  fill(&q4, sizeof(q4));
+  q4.d = kOne;
+  q4.dmin = 0;
+  BlockQ5_K q5;
+  fill(&q5, sizeof(q5));
+  q5.d = kOne;
+  q5.dmin = 0;
+  BlockQ6_K q6;
+  fill(&q6, sizeof(q6));
+  q6.d = kOne;
   ref::DequantizeRowQ2_K(&q2, out.data(), 256);
-  for (int i = 0; i < 256; ++i) ASSERT_EQ(out[i], (q2.scales[i / 16] & 15) * ref::CodeQ2K(q2, i)) << i;
+  for (int i = 0; i < 256; ++i)
+    ASSERT_EQ(out[i], (q2.scales[i / 16] & 15) * ref::CodeQ2K(q2, i)) << i;
   ref::DequantizeRowQ3_K(&q3, out.data(), 256);
-  for (int i = 0; i < 256; ++i) ASSERT_EQ(out[i], ref::GetScaleQ3K(i / 16, q3.scales) * ref::CodeQ3K(q3, i)) << i;
+  for (int i = 0; i < 256; ++i)
+    ASSERT_EQ(out[i], ref::GetScaleQ3K(i / 16, q3.scales) * ref::CodeQ3K(q3, i)) << i;
   ref::DequantizeRowQ4_K(&q4, out.data(), 256);
   for (int i = 0; i < 256; ++i) {
     uint8_t s, m;

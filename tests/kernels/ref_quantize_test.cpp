@@ -27,8 +27,9 @@ struct Budget {
 
 constexpr Budget kBudgets[] = {
     // type        bound     measured (seed 42, 16 x 1024)
-    {GgmlType::kF32, 0.0},      // 0: a copy
-    {GgmlType::kF16, 2.5e-4},   // 2.1e-4: 11-bit mantissa, 2^-11 / sqrt(3) ~ 2.8e-4 worst-case uniform
+    {GgmlType::kF32, 0.0},  // 0: a copy
+    {GgmlType::kF16,
+     2.5e-4},  // 2.1e-4: 11-bit mantissa, 2^-11 / sqrt(3) ~ 2.8e-4 worst-case uniform
     {GgmlType::kBF16, 2e-3},    // 1.67e-3: 8-bit mantissa
     {GgmlType::kQ8_0, 0.0065},  // 0.0054
     {GgmlType::kQ6_K, 0.021},   // 0.0176
@@ -44,7 +45,8 @@ constexpr Budget kBudgets[] = {
 
 class QuantizeRoundTrip : public ::testing::TestWithParam<Budget> {};
 
-std::vector<float> RoundTrip(GgmlType type, const std::vector<float>& x, int64_t n_rows, int64_t n_per_row) {
+std::vector<float> RoundTrip(GgmlType type, const std::vector<float>& x, int64_t n_rows,
+                             int64_t n_per_row) {
   std::vector<uint8_t> q(testing::RowBytes(type, n_per_row) * static_cast<uint64_t>(n_rows));
   EXPECT_TRUE(QuantizeRows(type, x.data(), q.data(), n_rows, n_per_row).ok());
   std::vector<float> y(x.size());
@@ -57,8 +59,8 @@ TEST_P(QuantizeRoundTrip, ErrorWithinBudget) {
   const int64_t n_rows = 16, n_per_row = 1024;
   const std::vector<float> x = testing::RandomNormal(n_rows * n_per_row, 42);
   const double err = testing::RelativeRmse(x, RoundTrip(budget.type, x, n_rows, n_per_row));
-  std::printf("[ budget   ] %-5s relative RMSE %.5f (bound %.5f)\n", GgmlTypeName(budget.type).c_str(), err,
-              budget.max_rel_rmse);
+  std::printf("[ budget   ] %-5s relative RMSE %.5f (bound %.5f)\n",
+              GgmlTypeName(budget.type).c_str(), err, budget.max_rel_rmse);
   EXPECT_LE(err, budget.max_rel_rmse) << GgmlTypeName(budget.type);
 }
 
@@ -79,7 +81,8 @@ TEST_P(QuantizeRoundTrip, OddBlockCountsRoundTrip) {
     const std::vector<float> x = testing::RandomNormal(3 * n, static_cast<uint32_t>(n_blocks));
     const double err = testing::RelativeRmse(x, RoundTrip(budget.type, x, 3, n));
     // A single block has a noisier estimate: allow 30% more.
-    EXPECT_LE(err, budget.max_rel_rmse * 1.3 + 1e-6) << GgmlTypeName(budget.type) << ", " << n_blocks << " blocks";
+    EXPECT_LE(err, budget.max_rel_rmse * 1.3 + 1e-6)
+        << GgmlTypeName(budget.type) << ", " << n_blocks << " blocks";
   }
 }
 
@@ -89,10 +92,12 @@ TEST_P(QuantizeRoundTrip, ZeroAndConstantBlocksStayFinite) {
   std::vector<float> x(2 * n, 0.0f);
   for (int64_t i = n; i < 2 * n; ++i) x[i] = 0.25f;  // a constant row
   const std::vector<float> y = RoundTrip(budget.type, x, 2, n);
-  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[i], 0.0f) << GgmlTypeName(budget.type) << " element " << i;
+  for (int64_t i = 0; i < n; ++i)
+    ASSERT_EQ(y[i], 0.0f) << GgmlTypeName(budget.type) << " element " << i;
   for (int64_t i = n; i < 2 * n; ++i) {
     ASSERT_TRUE(std::isfinite(y[i]));
-    ASSERT_NEAR(y[i], 0.25f, 0.25f * 2 * budget.max_rel_rmse + 1e-6) << GgmlTypeName(budget.type) << " element " << i;
+    ASSERT_NEAR(y[i], 0.25f, 0.25f * 2 * budget.max_rel_rmse + 1e-6)
+        << GgmlTypeName(budget.type) << " element " << i;
   }
 }
 
@@ -119,7 +124,9 @@ TEST(QuantizeQuality, KQuantsBeatTheirLegacyCounterparts) {
   // Q4_1 (5 bits), Q5_K below Q5_0/Q5_1.
   const int64_t n_rows = 8, n_per_row = 1024;
   const std::vector<float> x = testing::RandomNormal(n_rows * n_per_row, 99);
-  auto err = [&](GgmlType t) { return testing::RelativeRmse(x, RoundTrip(t, x, n_rows, n_per_row)); };
+  auto err = [&](GgmlType t) {
+    return testing::RelativeRmse(x, RoundTrip(t, x, n_rows, n_per_row));
+  };
   EXPECT_LT(err(GgmlType::kQ4_K), err(GgmlType::kQ4_0));
   EXPECT_LT(err(GgmlType::kQ4_K), err(GgmlType::kQ4_1));
   EXPECT_LT(err(GgmlType::kQ5_K), err(GgmlType::kQ5_0));
@@ -146,14 +153,16 @@ TEST(QuantizeErrors, RowLengthNotABlockMultipleNamesTypeAndLength) {
 TEST(QuantizeErrors, UnsupportedTypesAreRejected) {
   std::vector<float> x(256, 1.0f);
   std::vector<uint8_t> q(4096);
-  for (GgmlType t : {GgmlType::kIQ4_NL, GgmlType::kQ8_1, GgmlType::kQ8_K, GgmlType::kI32, GgmlType::kTQ2_0}) {
+  for (GgmlType t :
+       {GgmlType::kIQ4_NL, GgmlType::kQ8_1, GgmlType::kQ8_K, GgmlType::kI32, GgmlType::kTQ2_0}) {
     EXPECT_FALSE(IsSupportedWeightType(t)) << GgmlTypeName(t);
     const Status s = QuantizeRows(t, x.data(), q.data(), 1, 256);
     EXPECT_EQ(s.code(), StatusCode::kUnsupported) << GgmlTypeName(t);
     EXPECT_NE(s.message().find(GgmlTypeName(t)), std::string::npos) << s.message();
     EXPECT_EQ(DequantizeRows(t, q.data(), x.data(), 1, 256).code(), StatusCode::kUnsupported);
   }
-  for (const Budget& b : kBudgets) EXPECT_TRUE(IsSupportedWeightType(b.type)) << GgmlTypeName(b.type);
+  for (const Budget& b : kBudgets)
+    EXPECT_TRUE(IsSupportedWeightType(b.type)) << GgmlTypeName(b.type);
 }
 
 TEST(QuantizeErrors, NonFiniteAndOutOfRangeValuesNameTheirPosition) {
@@ -173,8 +182,10 @@ TEST(QuantizeErrors, NonFiniteAndOutOfRangeValuesNameTheirPosition) {
 TEST(QuantizeErrors, BadShapesAreRejectedAndEmptyTensorsAccepted) {
   std::vector<float> x(64, 0.5f);
   std::vector<uint8_t> q(4096);
-  EXPECT_EQ(QuantizeRows(GgmlType::kQ8_0, x.data(), q.data(), -1, 32).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(QuantizeRows(GgmlType::kQ8_0, x.data(), q.data(), 1, 0).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(QuantizeRows(GgmlType::kQ8_0, x.data(), q.data(), -1, 32).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(QuantizeRows(GgmlType::kQ8_0, x.data(), q.data(), 1, 0).code(),
+            StatusCode::kInvalidArgument);
   EXPECT_TRUE(QuantizeRows(GgmlType::kQ8_0, nullptr, nullptr, 0, 32).ok());
 }
 

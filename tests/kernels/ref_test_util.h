@@ -30,6 +30,8 @@ inline double RelativeRmse(const std::vector<float>& a, const std::vector<float>
   return ref > 0.0 ? std::sqrt(err / ref) : std::sqrt(err);
 }
 
-inline uint64_t RowBytes(GgmlType t, int64_t n) { return GgmlRowBytes(t, static_cast<uint64_t>(n)).value(); }
+inline uint64_t RowBytes(GgmlType t, int64_t n) {
+  return GgmlRowBytes(t, static_cast<uint64_t>(n)).value();
+}
 
 }  // namespace edgelm::testing

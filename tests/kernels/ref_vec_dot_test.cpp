@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "core/fp16.h"
 #include "kernels/blocks.h"
+#include "kernels/quantize.h"
 #include "kernels/ref/ref_kernels.h"
 #include "kernels/ref/ref_rows.h"
 #include "ref_test_util.h"
@@ -27,13 +29,20 @@ constexpr GgmlType kAllTypes[] = {
 
 DequantizeRowFn ActDequantizer(GgmlType act) {
   switch (act) {
-    case GgmlType::kF32: return ref::DequantizeRowF32;
-    case GgmlType::kF16: return ref::DequantizeRowF16;
-    case GgmlType::kBF16: return ref::DequantizeRowBF16;
-    case GgmlType::kQ8_0: return ref::DequantizeRowQ8_0;
-    case GgmlType::kQ8_1: return ref::DequantizeRowQ8_1;
-    case GgmlType::kQ8_K: return ref::DequantizeRowQ8_K;
-    default: return nullptr;
+    case GgmlType::kF32:
+      return ref::DequantizeRowF32;
+    case GgmlType::kF16:
+      return ref::DequantizeRowF16;
+    case GgmlType::kBF16:
+      return ref::DequantizeRowBF16;
+    case GgmlType::kQ8_0:
+      return ref::DequantizeRowQ8_0;
+    case GgmlType::kQ8_1:
+      return ref::DequantizeRowQ8_1;
+    case GgmlType::kQ8_K:
+      return ref::DequantizeRowQ8_K;
+    default:
+      return nullptr;
   }
 }
 
@@ -41,14 +50,25 @@ DequantizeRowFn ActDequantizer(GgmlType act) {
 // so that random bytes do not produce inf/NaN scales.
 std::vector<size_t> ScaleOffsets(GgmlType t) {
   switch (t) {
-    case GgmlType::kQ4_0: case GgmlType::kQ5_0: case GgmlType::kQ8_0: return {0};
-    case GgmlType::kQ4_1: case GgmlType::kQ5_1: return {0, 2};
-    case GgmlType::kQ2_K: return {offsetof(BlockQ2_K, d), offsetof(BlockQ2_K, dmin)};
-    case GgmlType::kQ3_K: return {offsetof(BlockQ3_K, d)};
-    case GgmlType::kQ4_K: return {offsetof(BlockQ4_K, d), offsetof(BlockQ4_K, dmin)};
-    case GgmlType::kQ5_K: return {offsetof(BlockQ5_K, d), offsetof(BlockQ5_K, dmin)};
-    case GgmlType::kQ6_K: return {offsetof(BlockQ6_K, d)};
-    default: return {};
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ8_0:
+      return {0};
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_1:
+      return {0, 2};
+    case GgmlType::kQ2_K:
+      return {offsetof(BlockQ2_K, d), offsetof(BlockQ2_K, dmin)};
+    case GgmlType::kQ3_K:
+      return {offsetof(BlockQ3_K, d)};
+    case GgmlType::kQ4_K:
+      return {offsetof(BlockQ4_K, d), offsetof(BlockQ4_K, dmin)};
+    case GgmlType::kQ5_K:
+      return {offsetof(BlockQ5_K, d), offsetof(BlockQ5_K, dmin)};
+    case GgmlType::kQ6_K:
+      return {offsetof(BlockQ6_K, d)};
+    default:
+      return {};
   }
 }
 
@@ -84,10 +104,12 @@ TEST_P(RefVecDot, EqualsDotOfDequantizedOperands) {
   FillScalarKernels(table);
   const TypeKernels& k = table.For(type);
   ASSERT_TRUE(k.supported);
-  const int64_t block = FindGgmlTypeInfo(type)->block_size == 1 ? 32 : FindGgmlTypeInfo(type)->block_size;
+  const int64_t block =
+      FindGgmlTypeInfo(type)->block_size == 1 ? 32 : FindGgmlTypeInfo(type)->block_size;
   for (int64_t n_blocks : {1, 7, 33}) {
     const int64_t n = n_blocks * block;
-    const std::vector<uint8_t> w = RandomWeightRow(type, n, static_cast<uint32_t>(n_blocks) * 31u + 7u);
+    const std::vector<uint8_t> w =
+        RandomWeightRow(type, n, static_cast<uint32_t>(n_blocks) * 31u + 7u);
     const std::vector<float> x = testing::RandomNormal(n, static_cast<uint32_t>(n_blocks) + 1000u);
     std::vector<uint8_t> act(testing::RowBytes(k.act_type, n));
     k.quantize_act(x.data(), act.data(), n);
@@ -128,12 +150,27 @@ TEST_P(RefVecDot, ActivationFormatIsGgmls) {
   FillScalarKernels(table);
   const GgmlType act = table.For(type).act_type;
   switch (type) {
-    case GgmlType::kF32: EXPECT_EQ(act, GgmlType::kF32); break;
-    case GgmlType::kF16: EXPECT_EQ(act, GgmlType::kF16); break;
-    case GgmlType::kBF16: EXPECT_EQ(act, GgmlType::kBF16); break;
-    case GgmlType::kQ4_0: case GgmlType::kQ5_0: case GgmlType::kQ8_0: EXPECT_EQ(act, GgmlType::kQ8_0); break;
-    case GgmlType::kQ4_1: case GgmlType::kQ5_1: EXPECT_EQ(act, GgmlType::kQ8_1); break;
-    default: EXPECT_EQ(act, GgmlType::kQ8_K); break;
+    case GgmlType::kF32:
+      EXPECT_EQ(act, GgmlType::kF32);
+      break;
+    case GgmlType::kF16:
+      EXPECT_EQ(act, GgmlType::kF16);
+      break;
+    case GgmlType::kBF16:
+      EXPECT_EQ(act, GgmlType::kBF16);
+      break;
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ8_0:
+      EXPECT_EQ(act, GgmlType::kQ8_0);
+      break;
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_1:
+      EXPECT_EQ(act, GgmlType::kQ8_1);
+      break;
+    default:
+      EXPECT_EQ(act, GgmlType::kQ8_K);
+      break;
   }
 }
 
@@ -141,6 +178,51 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, RefVecDot, ::testing::ValuesIn(kAllTypes),
                          [](const ::testing::TestParamInfo<GgmlType>& param) {
                            return GgmlTypeName(param.param);
                          });
+
+// End to end, as matmul uses the table: quantized weights times prepared activations
+// against the exact f32 dot products. Weight and activation rounding errors are
+// independent, so the relative error of the outputs is about sqrt(e_w^2 + e_a^2) with
+// e_w the weight type's round-trip error and e_a the activation format's (Q8_0/Q8_1
+// ~0.0054, Q8_K ~0.0045, F16/BF16 as their round trips); bound: 1.3x that.
+TEST(RefVecDotEndToEnd, OutputErrorMatchesWeightAndActivationRounding) {
+  struct Case {
+    GgmlType type;
+    double weight_err, act_err;
+  };
+  constexpr Case kCases[] = {
+      {GgmlType::kF32, 0.0, 0.0},        {GgmlType::kF16, 2.1e-4, 2.1e-4},
+      {GgmlType::kBF16, 1.7e-3, 1.7e-3}, {GgmlType::kQ8_0, 0.0054, 0.0054},
+      {GgmlType::kQ4_0, 0.086, 0.0054},  {GgmlType::kQ4_1, 0.078, 0.0054},
+      {GgmlType::kQ5_0, 0.043, 0.0054},  {GgmlType::kQ5_1, 0.038, 0.0054},
+      {GgmlType::kQ2_K, 0.297, 0.0045},  {GgmlType::kQ3_K, 0.151, 0.0045},
+      {GgmlType::kQ4_K, 0.071, 0.0045},  {GgmlType::kQ5_K, 0.036, 0.0045},
+      {GgmlType::kQ6_K, 0.0176, 0.0045},
+  };
+  KernelTable table;
+  FillScalarKernels(table);
+  const int64_t n_rows = 64, n = 1024;
+  const std::vector<float> w = testing::RandomNormal(n_rows * n, 3);
+  const std::vector<float> x = testing::RandomNormal(n, 4);
+  for (const Case& c : kCases) {
+    const TypeKernels& k = table.For(c.type);
+    const uint64_t row_bytes = testing::RowBytes(c.type, n);
+    std::vector<uint8_t> wq(row_bytes * n_rows), act(testing::RowBytes(k.act_type, n));
+    ASSERT_TRUE(QuantizeRows(c.type, w.data(), wq.data(), n_rows, n).ok());
+    k.quantize_act(x.data(), act.data(), n);
+    std::vector<float> exact(n_rows), got(n_rows);
+    for (int64_t r = 0; r < n_rows; ++r) {
+      double s = 0.0;
+      for (int64_t i = 0; i < n; ++i) s += static_cast<double>(w[r * n + i]) * x[i];
+      exact[r] = static_cast<float>(s);
+      k.vec_dot(n, wq.data() + r * row_bytes, act.data(), &got[r]);
+    }
+    const double err = testing::RelativeRmse(exact, got);
+    const double bound =
+        1.3 * std::sqrt(c.weight_err * c.weight_err + c.act_err * c.act_err) + 1e-6;
+    std::printf("[ dot-err  ] %-5s %.5f (bound %.5f)\n", GgmlTypeName(c.type).c_str(), err, bound);
+    EXPECT_LE(err, bound) << GgmlTypeName(c.type);
+  }
+}
 
 TEST(RefKernelTable, FillsExactlyTheEngineTypes) {
   KernelTable table;
@@ -162,8 +244,8 @@ TEST(RefKernelTable, FillsExactlyTheEngineTypes) {
 
 TEST(RefQ8Activations, Q8_0RoundsHalfAwayFromZeroWithScaleAmaxOver127) {
   std::vector<float> x(32, 0.0f);
-  x[0] = 127.0f;   // d = 1 exactly
-  x[1] = 2.5f;     // round() -> 3 (half away from zero), nearbyint would give 2
+  x[0] = 127.0f;  // d = 1 exactly
+  x[1] = 2.5f;    // round() -> 3 (half away from zero), nearbyint would give 2
   x[2] = -2.5f;
   BlockQ8_0 y;
   ref::QuantizeRowQ8_0(x.data(), &y, 32);

@@ -301,6 +301,17 @@ TEST(SamplerTest, EmpiricalFrequenciesMatchTheSoftmax) {
   }
 }
 
+TEST(SamplerTest, TinyTemperatureActsLikeGreedy) {
+  Sampler s = Make(Plain(1e-30f));
+  const std::vector<float> logits = {1.0f, 5.0f, 4.999f, -3.0f};
+  for (int i = 0; i < 20; ++i) {
+    Result<SampledToken> t = s.Sample(logits);
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->id, 1);
+    EXPECT_EQ(t->sampler_prob, 1.0f);
+  }
+}
+
 TEST(SamplerTest, MaskedTokensAreNeverDrawn) {
   const float kMasked = -std::numeric_limits<float>::infinity();
   const std::vector<float> logits = {kMasked, 0.0f, kMasked, 0.0f};

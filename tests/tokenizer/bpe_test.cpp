@@ -1,6 +1,8 @@
 // Byte-level BPE and the pre-tokenizers, on the fixture vocabulary rebuilt in code.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "edgelm/tokenizer.h"
 #include "fixture_vocab.h"
 #include "tokenizer/pre_tokenizer.h"
@@ -149,6 +151,27 @@ TEST(Bpe, BadTokenIds) {
   auto text = t->TryDecode(good);
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(*text, " the");
+}
+
+// Encode is const and keeps no shared scratch state: concurrent calls agree.
+TEST(Bpe, ConcurrentEncode) {
+  auto t = Build(testing::FixtureVocab());
+  ASSERT_NE(t, nullptr);
+  const std::string text = "Hello, world! 12345 the quick brown fox \xC3\xA9\n";
+  auto want = t->Encode(text, true, true);
+  ASSERT_TRUE(want.ok());
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < 50; ++k) {
+        auto ids = t->Encode(text, true, true);
+        if (!ids.ok() || *ids != *want) ++mismatches[i];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 TEST(PreTokenizer, Default) {

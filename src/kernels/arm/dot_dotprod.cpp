@@ -26,6 +26,7 @@ void FillNeonDotKernels(KernelTable& table) {
   using D = SdotDot;
   Set(table, T::kF32, T::kF32, nullptr, VecDotF32);
   Set(table, T::kF16, T::kF16, QuantizeRowF16, VecDotF16);
+  Set(table, T::kBF16, T::kBF16, QuantizeRowBF16, VecDotBF16);
   Set(table, T::kQ8_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ8_0<D>);
   Set(table, T::kQ4_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ4_0<D>);
   Set(table, T::kQ5_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ5_0<D>);

@@ -1,5 +1,5 @@
-// Baseline aarch64 NEON kernels (no extensions): every weight type of the scalar table
-// except BF16, with int8 dot products widened through vmull_s8 / vpadalq_s16.
+// Baseline aarch64 NEON kernels (no extensions) for every weight type of the scalar
+// table, with int8 dot products widened through vmull_s8 / vpadalq_s16.
 #include "kernels/arm/neon_k_impl.h"
 #include "kernels/arm/neon_q_impl.h"
 #include "kernels/simd_fill.h"
@@ -22,6 +22,7 @@ void FillNeonKernels(KernelTable& table) {
   using D = PlainDot;
   Set(table, T::kF32, T::kF32, nullptr, VecDotF32);
   Set(table, T::kF16, T::kF16, QuantizeRowF16, VecDotF16);
+  Set(table, T::kBF16, T::kBF16, QuantizeRowBF16, VecDotBF16);
   Set(table, T::kQ8_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ8_0<D>);
   Set(table, T::kQ4_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ4_0<D>);
   Set(table, T::kQ5_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ5_0<D>);

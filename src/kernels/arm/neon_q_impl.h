@@ -4,6 +4,7 @@
 
 #include <arm_neon.h>
 
+#include "core/fp16.h"
 #include "kernels/blocks.h"
 #include "kernels/arm/neon_common.h"
 
@@ -51,6 +52,42 @@ void QuantizeRowF16(const float* x, void* out, int64_t n) {
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) vst1_u16(y + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
   for (; i < n; ++i) y[i] = FloatToHalf(x[i]);
+}
+
+// BF16 is the upper half of an f32: widening is a 16-bit shift.
+inline float32x4_t LoadBf16x4(const uint16_t* p) { return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16)); }
+
+void VecDotBF16(int64_t n, const void* w_row, const void* act_row, float* out) {
+  const auto* w = static_cast<const uint16_t*>(w_row);
+  const auto* a = static_cast<const uint16_t*>(act_row);
+  float32x4_t acc0 = vdupq_n_f32(0), acc1 = vdupq_n_f32(0), acc2 = vdupq_n_f32(0), acc3 = vdupq_n_f32(0);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = vfmaq_f32(acc0, LoadBf16x4(w + i), LoadBf16x4(a + i));
+    acc1 = vfmaq_f32(acc1, LoadBf16x4(w + i + 4), LoadBf16x4(a + i + 4));
+    acc2 = vfmaq_f32(acc2, LoadBf16x4(w + i + 8), LoadBf16x4(a + i + 8));
+    acc3 = vfmaq_f32(acc3, LoadBf16x4(w + i + 12), LoadBf16x4(a + i + 12));
+  }
+  for (; i + 4 <= n; i += 4) acc0 = vfmaq_f32(acc0, LoadBf16x4(w + i), LoadBf16x4(a + i));
+  float sum = vaddvq_f32(vaddq_f32(vaddq_f32(acc0, acc1), vaddq_f32(acc2, acc3)));
+  for (; i < n; ++i) sum += Bf16ToF32(w[i]) * Bf16ToF32(a[i]);
+  *out = sum;
+}
+
+// F32 -> BF16 with round to nearest even and quiet NaNs, bit-exact with F32ToBf16.
+void QuantizeRowBF16(const float* x, void* out, int64_t n) {
+  auto* y = static_cast<uint16_t*>(out);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t v = vld1q_f32(x + i);
+    const uint32x4_t bits = vreinterpretq_u32_f32(v);
+    const uint32x4_t lsb = vandq_u32(vshrq_n_u32(bits, 16), vdupq_n_u32(1));
+    const uint32x4_t rounded = vaddq_u32(bits, vaddq_u32(vdupq_n_u32(0x7FFF), lsb));
+    const uint32x4_t nan = vorrq_u32(bits, vdupq_n_u32(0x400000));  // quiet bit, then >> 16
+    const uint32x4_t not_nan = vceqq_f32(v, v);
+    vst1_u16(y + i, vshrn_n_u32(vbslq_u32(not_nan, rounded, nan), 16));
+  }
+  for (; i < n; ++i) y[i] = F32ToBf16(x[i]);
 }
 
 // One block of 32 floats -> 32 int8, scale amax / 127, roundf rounding (vcvtaq: ties away

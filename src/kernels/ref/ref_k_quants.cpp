@@ -29,7 +29,8 @@ void DecodeQ2K(const BlockQ2_K& b, int8_t* q) {
   for (int half = 0; half < 2; ++half) {
     for (int shift = 0; shift < 4; ++shift) {
       for (int l = 0; l < 32; ++l) {
-        q[half * 128 + shift * 32 + l] = static_cast<int8_t>((b.qs[half * 32 + l] >> (2 * shift)) & 3);
+        q[half * 128 + shift * 32 + l] =
+            static_cast<int8_t>((b.qs[half * 32 + l] >> (2 * shift)) & 3);
       }
     }
   }
@@ -249,7 +250,8 @@ void VecDotQ3_KQ8_K(int64_t n, const void* w, const void* a, float* out) {
 namespace {
 
 // Q4_K and Q5_K differ only in how codes are decoded.
-float DotScaleMinK4(const uint8_t* scales, fp16_t d16, fp16_t dmin16, const int8_t* q, const BlockQ8_K& y) {
+float DotScaleMinK4(const uint8_t* scales, fp16_t d16, fp16_t dmin16, const int8_t* q,
+                    const BlockQ8_K& y) {
   int isum = 0, msum = 0;
   for (int s = 0; s < kQK_K / 32; ++s) {
     uint8_t sc, m;

@@ -28,6 +28,11 @@ inline int32_t HsumI32x8(__m256i v) {
 
 // One IEEE half (a block scale) to float with F16C.
 inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
+// Float to IEEE half, round to nearest even (as F32ToFp16). Not _cvtss_sh: clang's macro
+// for it uses a compound literal, which -Wpedantic rejects in C++.
+inline uint16_t FloatToHalf(float v) {
+  return static_cast<uint16_t>(_mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(v), _MM_FROUND_TO_NEAREST_INT)));
+}
 
 inline __m256i LoadU256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 inline __m128i LoadU128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
@@ -84,6 +89,14 @@ inline __m256i PackI32ToI8(__m256i a, __m256i b, __m256i c, __m256i d) {
   const __m256i abcd = _mm256_packs_epi16(ab, cd);
   // After the two packs the 32-bit groups are ordered 0 4 1 5 2 6 3 7.
   return _mm256_permutevar8x32_epi32(abcd, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// Q4_K/Q5_K: sum_j mins[j] * (bsums[2j] + bsums[2j + 1]), the 8 sub-block mins against
+// the activations' 16-element sums.
+inline int32_t MinsDotBsums(const uint8_t* mins8, const int16_t* bsums) {
+  const __m128i m = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins8)));
+  const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
+  return HsumI32x8(_mm256_madd_epi16(pairs, LoadU256(bsums)));
 }
 
 inline float MaxAbsF32x8(__m256 v) {

@@ -12,12 +12,33 @@
 namespace edgelm::avx2 {
 namespace {
 
-// dot of 32 unsigned quants (elements of two 16-element groups) with 32 activations,
-// each group weighted by its scale: 8 int32 lanes.
-inline __m256i ScaledDot16x2(__m256i q, __m256i a, int scale_lo, int scale_hi) {
-  const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(scale_hi)),
-                                          _mm_set1_epi16(static_cast<int16_t>(scale_lo)));
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), scales);
+// Scale vector for the group pair (2p, 2p + 1) of 16 int16 scales: the low 128-bit lane
+// holds scale 2p, the high lane scale 2p + 1 (matching the maddubs output of 32 codes).
+inline __m256i PairScales(__m256i scales16, int p) {
+  const __m256i pair = _mm256_permutevar8x32_epi32(scales16, _mm256_set1_epi32(p));
+  const __m256i spread = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+                                          2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+  return _mm256_shuffle_epi8(pair, spread);
+}
+
+// dot of 32 unsigned codes (groups 2p and 2p + 1) with 32 activations, each group
+// weighted by its scale: 8 int32 lanes.
+inline __m256i ScaledDot16x2(__m256i q, __m256i a, __m256i pair_scales) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), pair_scales);
+}
+
+// Q3_K's 16 six-bit scales (offset 32) as int8, in SIMD: the low nibbles are bytes 0..7
+// (low, then high nibbles), the top 2 bits of scale j sit in byte 8 + j % 4 at bit
+// 2 * (j / 4), i.e. byte j of the word s[8..11] replicated and shifted by 0, 2, 4, 6.
+inline __m128i UnpackScalesQ3KSimd(const uint8_t* s) {
+  const __m128i low8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s));
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  const __m128i low = _mm_unpacklo_epi64(_mm_and_si128(low8, m4), _mm_and_si128(_mm_srli_epi16(low8, 4), m4));
+  uint32_t word;
+  std::memcpy(&word, s + 8, 4);
+  const __m128i high = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(static_cast<int>(word)), _mm_setr_epi32(0, 2, 4, 6)),
+                                     _mm_set1_epi8(3));
+  return _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(high, 4)), _mm_set1_epi8(32));
 }
 
 // dot of 32 unsigned quants with 32 activations under one scale: 8 int32 lanes.
@@ -26,9 +47,8 @@ inline __m256i ScaledDot32(__m256i q, __m256i a, int scale) {
 }
 
 // sum_k scales[k] * bsums[k] over the 16 groups of a super-block.
-inline int32_t ScaledBsums(const int16_t* bsums, const int8_t* scales16) {
-  const __m256i s = _mm256_cvtepi8_epi16(LoadU128(scales16));
-  return HsumI32x8(_mm256_madd_epi16(LoadU256(bsums), s));
+inline int32_t ScaledBsums(const int16_t* bsums, __m256i scales16) {
+  return HsumI32x8(_mm256_madd_epi16(LoadU256(bsums), scales16));
 }
 
 }  // namespace
@@ -86,8 +106,7 @@ void VecDotQ4_K(int64_t n, const void* w_row, const void* act_row, float* out) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     uint8_t sc[8], mn[8];
     UnpackScaleMinK4(w[b].scales, sc, mn);
-    int32_t sum_mins = 0;
-    for (int j = 0; j < 8; ++j) sum_mins += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+    const int32_t sum_mins = MinsDotBsums(mn, a[b].bsums);
     acc_min += a[b].d * HalfToFloat(w[b].dmin) * static_cast<float>(sum_mins);
     __m256i sumi = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
@@ -113,8 +132,7 @@ void VecDotQ5_K(int64_t n, const void* w_row, const void* act_row, float* out) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     uint8_t sc[8], mn[8];
     UnpackScaleMinK4(w[b].scales, sc, mn);
-    int32_t sum_mins = 0;
-    for (int j = 0; j < 8; ++j) sum_mins += mn[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+    const int32_t sum_mins = MinsDotBsums(mn, a[b].bsums);
     acc_min += a[b].d * HalfToFloat(w[b].dmin) * static_cast<float>(sum_mins);
     const __m256i qh = LoadU256(w[b].qh);
     __m256i sumi = _mm256_setzero_si256();
@@ -144,7 +162,7 @@ void VecDotQ6_K(int64_t n, const void* w_row, const void* act_row, float* out) {
   const __m256i two_bits = _mm256_set1_epi8(0x30);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const int8_t* sc = w[b].scales;
+    const __m256i scales16 = _mm256_cvtepi8_epi16(LoadU128(w[b].scales));
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
       const __m256i ql0 = LoadU256(w[b].ql + 64 * h);
@@ -157,12 +175,12 @@ void VecDotQ6_K(int64_t n, const void* w_row, const void* act_row, float* out) {
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits))};
       for (int j = 0; j < 4; ++j) {
-        const int s = 8 * h + 2 * j;
-        sumi = _mm256_add_epi32(sumi, ScaledDot16x2(q[j], LoadU256(a[b].qs + 128 * h + 32 * j), sc[s], sc[s + 1]));
+        sumi = _mm256_add_epi32(sumi, ScaledDot16x2(q[j], LoadU256(a[b].qs + 128 * h + 32 * j),
+                                                    PairScales(scales16, 4 * h + j)));
       }
     }
     // Integer bounds: |sumi lane| <= 8 * 2 * 16002 * 128, |offset| <= 32 * 16 * 2032 * 128.
-    const int32_t offset = 32 * ScaledBsums(a[b].bsums, sc);
+    const int32_t offset = 32 * ScaledBsums(a[b].bsums, scales16);
     sumi = _mm256_sub_epi32(sumi, _mm256_setr_epi32(offset, 0, 0, 0, 0, 0, 0, 0));
     const float d = a[b].d * HalfToFloat(w[b].d);
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
@@ -179,8 +197,7 @@ void VecDotQ3_K(int64_t n, const void* w_row, const void* act_row, float* out) {
   const __m256i one = _mm256_set1_epi8(1);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    int8_t sc[16];
-    UnpackScalesQ3K(w[b].scales, sc);
+    const __m256i scales16 = _mm256_cvtepi8_epi16(UnpackScalesQ3KSimd(w[b].scales));
     const __m256i hm = LoadU256(w[b].hmask);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
@@ -188,12 +205,11 @@ void VecDotQ3_K(int64_t n, const void* w_row, const void* act_row, float* out) {
       for (int j = 0; j < 4; ++j) {
         const __m256i low = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three);
         const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + j), one), 2);
-        const int s = 8 * h + 2 * j;
-        sumi = _mm256_add_epi32(sumi, ScaledDot16x2(_mm256_or_si256(low, high),
-                                                    LoadU256(a[b].qs + 128 * h + 32 * j), sc[s], sc[s + 1]));
+        sumi = _mm256_add_epi32(sumi, ScaledDot16x2(_mm256_or_si256(low, high), LoadU256(a[b].qs + 128 * h + 32 * j),
+                                                    PairScales(scales16, 4 * h + j)));
       }
     }
-    const int32_t offset = 4 * ScaledBsums(a[b].bsums, sc);
+    const int32_t offset = 4 * ScaledBsums(a[b].bsums, scales16);
     const float d = a[b].d * HalfToFloat(w[b].d);
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi, _mm256_setr_epi32(offset, 0, 0, 0, 0, 0, 0, 0))), acc);
   }
@@ -211,17 +227,16 @@ void VecDotQ2_K(int64_t n, const void* w_row, const void* act_row, float* out) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const __m128i packed = LoadU128(w[b].scales);
     const __m128i mins = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F));
-    const __m256i mins16 = _mm256_cvtepu8_epi16(mins);
-    const int32_t sum_mins = HsumI32x8(_mm256_madd_epi16(LoadU256(a[b].bsums), mins16));
+    const int32_t sum_mins = ScaledBsums(a[b].bsums, _mm256_cvtepu8_epi16(mins));
+    const __m256i scales16 = _mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F)));
     acc_min += a[b].d * HalfToFloat(w[b].dmin) * static_cast<float>(sum_mins);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
       const __m256i qs = LoadU256(w[b].qs + 32 * h);
       for (int j = 0; j < 4; ++j) {
         const __m256i q = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three);
-        const int s = 8 * h + 2 * j;
         sumi = _mm256_add_epi32(sumi, ScaledDot16x2(q, LoadU256(a[b].qs + 128 * h + 32 * j),
-                                                    w[b].scales[s] & 15, w[b].scales[s + 1] & 15));
+                                                    PairScales(scales16, 4 * h + j)));
       }
     }
     const __m256 d = _mm256_set1_ps(a[b].d * HalfToFloat(w[b].d));

@@ -4,6 +4,7 @@
 // do per block, so the only difference to them is float summation order.
 #include <immintrin.h>
 
+#include "core/fp16.h"
 #include "kernels/blocks.h"
 #include "kernels/simd_fill.h"
 #include "kernels/x86/avx2_common.h"
@@ -58,7 +59,54 @@ void QuantizeRowF16(const float* x, void* out, int64_t n) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i),
                      _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
   }
-  for (; i < n; ++i) y[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+  for (; i < n; ++i) y[i] = FloatToHalf(x[i]);
+}
+
+// BF16 is the upper half of an f32: widening is a 16-bit shift.
+inline __m256 LoadBf16x8(const uint16_t* p) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(LoadU128(p)), 16));
+}
+
+void VecDotBF16(int64_t n, const void* w_row, const void* act_row, float* out) {
+  const auto* w = static_cast<const uint16_t*>(w_row);
+  const auto* a = static_cast<const uint16_t*>(act_row);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm256_fmadd_ps(LoadBf16x8(w + i), LoadBf16x8(a + i), acc0);
+    acc1 = _mm256_fmadd_ps(LoadBf16x8(w + i + 8), LoadBf16x8(a + i + 8), acc1);
+    acc2 = _mm256_fmadd_ps(LoadBf16x8(w + i + 16), LoadBf16x8(a + i + 16), acc2);
+    acc3 = _mm256_fmadd_ps(LoadBf16x8(w + i + 24), LoadBf16x8(a + i + 24), acc3);
+  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(LoadBf16x8(w + i), LoadBf16x8(a + i), acc0);
+  float sum = HsumF32x8(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+  for (; i < n; ++i) sum += Bf16ToF32(w[i]) * Bf16ToF32(a[i]);
+  *out = sum;
+}
+
+// F32 -> BF16 with round to nearest even and quiet NaNs, bit-exact with F32ToBf16.
+void QuantizeRowBF16(const float* x, void* out, int64_t n) {
+  auto* y = static_cast<uint16_t*>(out);
+  int64_t i = 0;
+  const __m256i one = _mm256_set1_epi32(1), round = _mm256_set1_epi32(0x7FFF);
+  const __m256i quiet = _mm256_set1_epi32(0x40);
+  for (; i + 16 <= n; i += 16) {
+    __m256i r[2];
+    for (int k = 0; k < 2; ++k) {
+      const __m256 v = _mm256_loadu_ps(x + i + 8 * k);
+      const __m256i bits = _mm256_castps_si256(v);
+      const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(bits, 16), one);
+      const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(bits, _mm256_add_epi32(round, lsb)), 16);
+      const __m256i nan = _mm256_or_si256(_mm256_srli_epi32(bits, 16), quiet);
+      const __m256 is_nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
+      r[k] = _mm256_blendv_epi8(rounded, nan, _mm256_castps_si256(is_nan));
+    }
+    // packus interleaves the 128-bit lanes: restore element order.
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r[0], r[1]), _MM_SHUFFLE(3, 1, 2, 0));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), packed);
+  }
+  for (; i < n; ++i) y[i] = F32ToBf16(x[i]);
 }
 
 // One block of 32 floats -> 32 int8 with scale amax / 127 (roundf rounding, as the
@@ -87,7 +135,7 @@ inline float QuantizeBlock32(const float* x, int8_t* qs, int32_t* qsum) {
 void QuantizeRowQ8_0(const float* x, void* out, int64_t n) {
   auto* y = static_cast<BlockQ8_0*>(out);
   for (int64_t b = 0; b < n / kQK; ++b) {
-    y[b].d = _cvtss_sh(QuantizeBlock32(x + b * kQK, y[b].qs, nullptr), _MM_FROUND_TO_NEAREST_INT);
+    y[b].d = FloatToHalf(QuantizeBlock32(x + b * kQK, y[b].qs, nullptr));
   }
 }
 
@@ -96,8 +144,8 @@ void QuantizeRowQ8_1(const float* x, void* out, int64_t n) {
   for (int64_t b = 0; b < n / kQK; ++b) {
     int32_t qsum = 0;
     const float d = QuantizeBlock32(x + b * kQK, y[b].qs, &qsum);
-    y[b].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
-    y[b].s = _cvtss_sh(d * static_cast<float>(qsum), _MM_FROUND_TO_NEAREST_INT);
+    y[b].d = FloatToHalf(d);
+    y[b].s = FloatToHalf(d * static_cast<float>(qsum));
   }
 }
 
@@ -191,6 +239,7 @@ void FillAvx2Kernels(KernelTable& table) {
   using T = GgmlType;
   Set(table, T::kF32, T::kF32, nullptr, VecDotF32);
   Set(table, T::kF16, T::kF16, QuantizeRowF16, VecDotF16);
+  Set(table, T::kBF16, T::kBF16, QuantizeRowBF16, VecDotBF16);
   Set(table, T::kQ8_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ8_0);
   Set(table, T::kQ4_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ4_0);
   Set(table, T::kQ5_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ5_0);
