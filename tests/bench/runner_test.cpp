@@ -283,6 +283,15 @@ TEST_F(RunnerTest, IsolatedConfigurationsRunInAChild) {
   EXPECT_TRUE(r.peak_rss_bytes.has_value());
   EXPECT_EQ(loads_.load(), 0) << "the parent loads nothing";
   EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), 0) << "the parent's priority is untouched";
+
+  // A configuration that fails in the child comes back as an error record with its cause.
+  s.n_ctx = {8192};
+  auto failed = runner.Run(*ExpandSweep(s), {}, nullptr);
+  ASSERT_TRUE(failed.ok());
+  ASSERT_EQ(failed->records.size(), 1u);
+  EXPECT_EQ(failed->records[0].status, "error");
+  EXPECT_NE(failed->records[0].error.find("exceeds the training context"), std::string::npos)
+      << failed->records[0].error;
 }
 
 TEST_F(RunnerTest, WarnsBeforeLoadingAModelThatDoesNotFit) {
