@@ -10,6 +10,10 @@
 # for SIMD at N threads, SIMD at 1 thread (scaling efficiency) and the scalar path,
 # and whether peak RSS stays within weights + KV cache + 64 MiB.
 #
+# Random weights need a real tokenizer vocabulary to load: BPE presets (qwen*, llama-3*,
+# smollm*) take ggml-vocab-gpt-2.gguf, the others ggml-vocab-llama-spm.gguf, from
+# VOCAB_DIR (default ../shared/models/vocab); the vocabulary is padded to the preset's size.
+#
 # Usage: bench/perf_table.sh [-e EDGELM] [-c CACHE_DIR] [-m "preset ..."] [-T "type ..."]
 #                            [-t THREADS] [-r REPS] [-p PP] [-n TG] [-P SCALAR_PP] [-N SCALAR_TG]
 # Defaults: models "qwen2.5-0.5b llama-3.2-1b tinyllama-1.1b", types "Q4_0 Q8_0 Q4_K_M F16",
@@ -28,6 +32,7 @@ TG=128
 SCALAR_PP=64
 SCALAR_TG=16
 PROBE_SECONDS=0.5
+VOCAB_DIR=${VOCAB_DIR:-$(cd "$(dirname "$0")/.." && pwd)/../shared/models/vocab}
 
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while getopts "e:c:m:T:t:r:p:n:P:N:h" opt; do
@@ -49,7 +54,10 @@ model_file() {  # preset type -> path, synthesized on first use
       model_file "$preset" F16 >/dev/null
       "$EDGELM" quantize -q "$CACHE/$preset-F16.gguf" "$f.tmp" Q4_K_M >&2
     else
-      "$EDGELM" synth "$preset" -o "$f.tmp" --type "$type" >&2
+      local vocab=$VOCAB_DIR/ggml-vocab-llama-spm.gguf
+      case $preset in qwen*|llama-3*|smollm*) vocab=$VOCAB_DIR/ggml-vocab-gpt-2.gguf ;; esac
+      [[ -s $vocab ]] || { echo "perf_table.sh: vocabulary $vocab not found (set VOCAB_DIR)" >&2; exit 1; }
+      "$EDGELM" synth "$preset" -o "$f.tmp" --type "$type" --vocab-from "$vocab" >&2
     fi
     mv "$f.tmp" "$f"
   fi

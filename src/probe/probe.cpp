@@ -149,9 +149,11 @@ Result<PeakResult> MeasurePeakMacs(ThreadPool& pool, Isa isa, MacFamily family, 
   if (loop.run == nullptr) {
     return UnsupportedError(std::string("peak probe: no ") + MacFamilyName(family) + " loop for ISA path " + IsaName(isa));
   }
-  // Calibrate on one thread: iterations for a pass of about min_seconds / 8.
-  int64_t iterations = 1024;
-  const double target_ns = std::max(2e6, min_seconds * 1e9 / 8.0);
+  // Calibrate on one thread: passes of about 1 ms, many of them, best kept. Short passes
+  // fit inside one scheduler time slice, so on a machine shared with other work some
+  // passes still run undisturbed and show the core's real peak.
+  int64_t iterations = 256;
+  const double target_ns = std::clamp(min_seconds * 1e9 / 50.0, 2e5, 2e6);
   for (;;) {
     const int64_t t0 = MonotonicNs();
     loop.run(iterations);
