@@ -25,13 +25,15 @@ struct BandwidthResult {
   uint64_t buffer_bytes = 0;
   int n_threads = 0;
   int passes = 0;             // timed passes over the whole buffer
-  double best_pass_ns = 0.0;  // the fastest pass
-  double bytes_per_s = 0.0;   // buffer_bytes / best pass
+  double best_pass_ns = 0.0;  // the fastest pass, wall time of all threads together
+  // Sum over threads of bytes / time read while running (1 MiB segments interrupted by
+  // the scheduler left out), best pass.
+  double bytes_per_s = 0.0;
 };
 
 // Reads a buffer of `buffer_bytes` (at least 4 KiB, at most 1 TiB) repeatedly, each
 // thread of `pool` its contiguous chunk, for at least `min_seconds` (and at least 3
-// passes after one warm-up pass); reports the fastest pass. A buffer the size of a
+// passes after one warm-up pass); reports the best pass. A buffer the size of a
 // model's weights measures what decode sees (caches count when it fits them).
 Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_bytes, double min_seconds);
 
