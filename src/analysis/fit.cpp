@@ -85,9 +85,9 @@ uint64_t DecodeBytes(const ModelShape& m, uint64_t weights, uint64_t token_embd,
   return bytes + KvCacheBytes(m, n_past, kv);
 }
 
-std::string Gib(double bytes) {
+std::string Mib(double bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.2f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+  std::snprintf(buf, sizeof(buf), "%.0f MiB", bytes / (1024.0 * 1024.0));
   return buf;
 }
 
@@ -133,6 +133,11 @@ Result<ModelShape> ShapeFromGguf(const GgufFile& file) {
   s.n_vocab = static_cast<uint32_t>(embd->ne[1]);
   s.tied = file.FindTensorOrNull("output.weight") == nullptr;
   s.qkv_bias = file.FindTensorOrNull("blk.0.attn_q.bias") != nullptr;
+  if (file.FindTensorOrNull("rope_freqs.weight") != nullptr) {
+    // Llama 3.1-style RoPE scaling: the tensor list then holds rope_freqs.weight.
+    EDGELM_ASSIGN_OR_RETURN(s.rope_scaling.factor, file.GetF32Or(arch + ".rope.scaling.factor", 1.0f));
+    if (s.rope_scaling.factor == 0) s.rope_scaling.factor = 1.0f;
+  }
   if (s.n_head == 0 || s.n_embd % s.n_head != 0) {
     return CorruptError("'" + file.name() + "': embedding_length " + std::to_string(s.n_embd) +
                         " is not a multiple of head_count " + std::to_string(s.n_head));
@@ -255,7 +260,7 @@ Result<FitReport> Fit(const ModelShape& model, const DeviceSpec& device, const F
   }
   r.memory.kv_bytes = KvCacheBytes(model, options.n_ctx, options.kv_type);
   r.memory.scratch_bytes = ScratchBytes(model, options.n_ctx, threads);
-  r.notes.push_back("runtime overhead is an assumed constant of " + Gib(kRuntimeOverheadBytes));
+  r.notes.push_back("runtime overhead is an assumed constant of " + Mib(kRuntimeOverheadBytes));
 
   const uint32_t train_ctx = model.shape.n_ctx;
   const uint32_t limit = train_ctx > 0 ? train_ctx : (1u << 20);

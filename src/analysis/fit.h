@@ -134,5 +134,7 @@ Result<double> PredictionError(double predicted, double measured);
 nlohmann::ordered_json FitReportJson(const FitReport& r);
 std::string FitReportText(const FitReport& r);
 nlohmann::ordered_json FigureJson(const Figure& f);
+// A device's figures (absent ones null), power per mode included, for reports.
+nlohmann::ordered_json DeviceSpecJson(const DeviceSpec& d);
 
 }  // namespace edgelm::analysis

@@ -49,6 +49,31 @@ Json FigureJson(const Figure& f) {
   return j;
 }
 
+Json DeviceSpecJson(const DeviceSpec& d) {
+  auto fig = [](const std::optional<Figure>& f) { return f ? FigureJson(*f) : Json(nullptr); };
+  Json j;
+  j["id"] = d.id();
+  j["name"] = d.profile.name;
+  j["total_memory_bytes"] = fig(d.total_memory_bytes);
+  j["usable_memory_bytes"] = fig(d.usable_memory_bytes);
+  j["memory_bandwidth_bytes_per_s"] = fig(d.memory_bandwidth_bytes_per_s);
+  j["price_usd"] = fig(d.price_usd);
+  j["compute_flops_per_s"] = fig(d.compute_flops_per_s);
+  Json power{{"provenance", ProvenanceName(d.power_provenance)},
+             {"basis", d.profile.power_basis},
+             {"idle_watts", d.profile.power.idle_watts},
+             {"peak_watts", d.profile.power.max_watts}};
+  if (!d.profile.modes.empty()) {
+    power["default_mode"] = d.profile.default_mode;
+    Json modes = Json::object();
+    for (const auto& [name, m] : d.profile.modes) modes[name] = Json{{"idle_watts", m.idle_watts}, {"peak_watts", m.max_watts}};
+    power["modes"] = modes;
+  }
+  j["power"] = power;
+  j["notes"] = d.notes;
+  return j;
+}
+
 Json FitReportJson(const FitReport& r) {
   Json j;
   j["model"] = r.model;

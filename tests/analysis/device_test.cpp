@@ -133,3 +133,22 @@ TEST(DeviceSpecTest, MalformedFiguresAreErrors) {
 
 }  // namespace
 }  // namespace edgelm::analysis
+
+#include "analysis/bandwidth.h"
+
+namespace edgelm::analysis {
+namespace {
+
+TEST(BandwidthTest, SmallBufferMeasuresSomething) {
+  // 4 MiB, 2 threads: a smoke test of the arithmetic and labels, not a benchmark.
+  auto bw = MeasureReadBandwidth(4u << 20, 2, 2);
+  ASSERT_TRUE(bw.ok()) << bw.status().ToString();
+  EXPECT_GT(bw->value, 1e7);  // more than 10 MB/s on anything that runs the tests
+  EXPECT_EQ(bw->provenance, Provenance::kMeasured);
+  EXPECT_NE(bw->source.find("not peak"), std::string::npos);
+  EXPECT_FALSE(MeasureReadBandwidth(1000, 1, 1).ok());
+  EXPECT_FALSE(MeasureReadBandwidth(4u << 20, 1, 0).ok());
+}
+
+}  // namespace
+}  // namespace edgelm::analysis

@@ -236,6 +236,28 @@ TEST(FitTest, FileShapeMatchesEstimateForUniformTypes) {
   }
 }
 
+TEST(FitTest, EstimateEqualsLlamaCppFilesOfUniformTypes) {
+  // Reference files written by llama.cpp (../shared): for the types without a mix the
+  // estimate must equal the file's tensor bytes exactly.
+  const std::string dir = std::string(EDGELM_SHARED_DIR) + "/fixtures/reference";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "no " << dir << " (../shared absent)";
+  int checked = 0;
+  for (const char* model : {"ref-llama-gqa-tied", "ref-llama-mha"}) {
+    for (const char* type : {"F16", "Q8_0", "Q6_K", "Q4_0"}) {
+      const std::string path = dir + "/" + model + "/" + model + "-" + type + ".gguf";
+      if (!std::filesystem::exists(path)) continue;
+      auto file = GgufFile::Open(path);
+      ASSERT_TRUE(file.ok()) << file.status().ToString();
+      auto shape = ShapeFromGguf(**file);
+      ASSERT_TRUE(shape.ok()) << shape.status().ToString();
+      EXPECT_EQ(shape->file_type, std::optional<std::string>(type)) << path;
+      EXPECT_EQ(*shape->file_weights_bytes, EstimateWeights(*shape, type)->weights_bytes) << path;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
 TEST(FitTest, PredictionErrorAndJson) {
   EXPECT_DOUBLE_EQ(*PredictionError(12, 10), 0.2);
   EXPECT_DOUBLE_EQ(*PredictionError(8, 10), -0.2);
@@ -249,6 +271,13 @@ TEST(FitTest, PredictionErrorAndJson) {
   EXPECT_EQ(j["usable_memory_bytes"]["provenance"], "assumed");
   EXPECT_NE(j["prediction"]["kind"].get<std::string>().find("prediction"), std::string::npos);
   EXPECT_EQ(j["types"].size(), FitWeightTypes().size());
+  auto jetson = FindDeviceSpec("jetson-orin-nano-8gb", kDir, telemetry::SysfsRoot("/"));
+  ASSERT_TRUE(jetson.ok());
+  const auto dj = DeviceSpecJson(*jetson);
+  EXPECT_EQ(dj["price_usd"]["value"], 249.0);
+  EXPECT_EQ(dj["memory_bandwidth_bytes_per_s"]["provenance"], "published");
+  EXPECT_EQ(dj["power"]["modes"]["7W"]["peak_watts"], 8.5);
+  EXPECT_EQ(dj["power"]["default_mode"], "15W");
   const std::string text = FitReportText(*r);
   EXPECT_NE(text.find("not a measurement"), std::string::npos);
   EXPECT_NE(text.find("Q4_K_M"), std::string::npos);
