@@ -90,6 +90,22 @@ Result<BreakEven> BreakEvenTokensPerDay(const EdgeCostInputs& edge, double cloud
   return b;
 }
 
+Result<std::vector<CloudComparison>> CompareWithCloud(const EdgeCostInputs& edge, const std::vector<CloudPrice>& prices,
+                                                      double input_tokens_per_output_token) {
+  EDGELM_ASSIGN_OR_RETURN(EdgeCost cost, ComputeEdgeCost(edge));
+  std::vector<CloudComparison> out;
+  for (const CloudPrice& p : prices) {
+    CloudComparison c;
+    c.price = p;
+    EDGELM_ASSIGN_OR_RETURN(c.cloud_usd_per_million_tokens, CloudUsdPerMillionOutputTokens(p, input_tokens_per_output_token));
+    c.edge_usd_per_million_tokens = cost.usd_per_million_tokens;
+    c.edge_cheaper = c.edge_usd_per_million_tokens < c.cloud_usd_per_million_tokens;
+    EDGELM_ASSIGN_OR_RETURN(c.break_even, BreakEvenTokensPerDay(edge, c.cloud_usd_per_million_tokens));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 std::string DefaultCloudPriceFile() {
   const char* env = std::getenv("EDGELM_PRICE_FILE");
   if (env != nullptr && env[0] != '\0') return env;

@@ -75,6 +75,19 @@ struct BreakEven {
 // Daily cloud cost: V x cloud $/token. duty_cycle in `edge` is ignored (V decides it).
 Result<BreakEven> BreakEvenTokensPerDay(const EdgeCostInputs& edge, double cloud_usd_per_million_tokens);
 
+// One cloud price against the edge: what the report's cost table shows per row.
+struct CloudComparison {
+  CloudPrice price;
+  double cloud_usd_per_million_tokens = 0;  // blended for the workload's input ratio
+  double edge_usd_per_million_tokens = 0;   // at the inputs' duty cycle
+  bool edge_cheaper = false;                // at that duty cycle
+  BreakEven break_even;
+};
+
+// Every price of `prices` against the edge inputs, in table order.
+Result<std::vector<CloudComparison>> CompareWithCloud(const EdgeCostInputs& edge, const std::vector<CloudPrice>& prices,
+                                                      double input_tokens_per_output_token);
+
 // Reads a price table (data/prices/*.toml, format in data/prices/README.md). Errors name
 // the file, the entry and the field.
 Result<std::vector<CloudPrice>> LoadCloudPrices(const std::string& path);

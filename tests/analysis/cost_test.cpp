@@ -115,6 +115,25 @@ TEST(BreakEvenTest, NeverAndBeyondCapacity) {
   EXPECT_FALSE(far->reason.empty());
 }
 
+TEST(CompareWithCloudTest, RowsPerPrice) {
+  const std::vector<CloudPrice> prices = {{"A", "cheap", 0.05, 0.10, "2026-01-01", "https://a", ""},
+                                          {"B", "dear", 1.00, 4.00, "2026-01-01", "https://b", ""}};
+  auto rows = CompareWithCloud(PiLike(), prices, 2.0);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  // cheap: 0.10 + 2 x 0.05 = $0.20/1M < edge $0.2107/1M at 50% duty -> cloud cheaper.
+  EXPECT_DOUBLE_EQ((*rows)[0].cloud_usd_per_million_tokens, 0.20);
+  EXPECT_NEAR((*rows)[0].edge_usd_per_million_tokens, 0.21066982, 1e-7);
+  EXPECT_FALSE((*rows)[0].edge_cheaper);
+  // Break-even: 0.0730093 / (2e-7 - 4.1667e-8) = 461,112 tokens/day, above the 432,000 at 50% duty.
+  EXPECT_NEAR(*(*rows)[0].break_even.tokens_per_day, 461112.0, 2.0);
+  // dear: 4.00 + 2 x 1.00 = $6/1M: the edge is cheaper.
+  EXPECT_DOUBLE_EQ((*rows)[1].cloud_usd_per_million_tokens, 6.0);
+  EXPECT_TRUE((*rows)[1].edge_cheaper);
+  EXPECT_EQ((*rows)[1].price.model, "dear");
+  EXPECT_FALSE(CompareWithCloud(PiLike(), prices, -1).ok());
+}
+
 TEST(PriceTableTest, ShippedTableLoadsWithSources) {
   auto prices = LoadCloudPrices(EDGELM_SOURCE_DIR "/data/prices/cloud_api.toml");
   ASSERT_TRUE(prices.ok()) << prices.status().ToString();
