@@ -244,6 +244,8 @@ Result<FitReport> Fit(const ModelShape& model, const DeviceSpec& device, const F
   r.n_ctx = options.n_ctx;
   r.kv_type = options.kv_type;
   const int threads = options.n_threads;
+  r.power_mode = options.power_mode;
+  EDGELM_ASSIGN_OR_RETURN(r.power, DevicePower(device, options.power_mode));
 
   uint64_t token_embd = 0;
   if (model.file_weights_bytes) {

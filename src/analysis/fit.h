@@ -78,7 +78,7 @@ struct FitOptions {
   // Weight type for a shape without a file ("" = Q4_K_M); ignored for files.
   std::string weight_type;
   int n_threads = 4;             // attention scratch is per thread
-  std::string power_mode;        // unused by the memory fit; recorded for reports
+  std::string power_mode;        // "" = the profile's default; an unknown mode is an error
   uint32_t prefill_tokens = 512; // prompt length of the prefill prediction
 };
 
@@ -117,6 +117,8 @@ struct FitReport {
   double prefill_flops_per_token = 0;
   std::optional<double> predicted_prefill_tokens_per_s;
   std::vector<TypeFit> types;        // every FitWeightTypes() entry
+  std::string power_mode;            // as requested ("" = default)
+  PowerFigures power;                // idle and peak watts of that mode, with provenance
   std::vector<std::string> notes;
 };
 

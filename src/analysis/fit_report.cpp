@@ -85,6 +85,9 @@ Json FitReportJson(const FitReport& r) {
   j["weight_type"] = r.weight_type;
   j["weights_from_file"] = r.weights_from_file;
   j["memory"] = MemoryJson(r.memory);
+  j["power"] = Json{{"mode", r.power_mode.empty() ? Json(nullptr) : Json(r.power_mode)},
+                    {"idle_watts", FigureJson(r.power.idle_watts)},
+                    {"peak_watts", FigureJson(r.power.peak_watts)}};
   j["usable_memory_bytes"] = r.usable_memory_bytes ? FigureJson(*r.usable_memory_bytes) : Json(nullptr);
   j["fits"] = Opt(r.fits);
   j["headroom_bytes"] = Opt(r.headroom_bytes);
@@ -122,6 +125,11 @@ std::string FitReportText(const FitReport& r) {
   s += "model:    " + r.model + " (" + r.model_source + ")\n";
   s += "device:   " + r.device_id + " — " + r.device_name + "\n";
   s += "context:  " + std::to_string(r.n_ctx) + " tokens, KV cache " + KvName(r.kv_type) + "\n";
+  char watts[96];
+  std::snprintf(watts, sizeof(watts), "power:    %.1f W idle, %.1f W peak (%s)%s\n", r.power.idle_watts.value,
+                r.power.peak_watts.value, ProvenanceName(r.power.peak_watts.provenance),
+                r.power_mode.empty() ? "" : (" in mode " + r.power_mode).c_str());
+  s += watts;
   s += "weights:  " + r.weight_type + (r.weights_from_file ? " (file)" : " (estimate)") + "\n\n";
   s += "memory            " + Mib(static_cast<double>(r.memory.weights_bytes)) + " weights\n";
   s += "                + " + Mib(static_cast<double>(r.memory.kv_bytes)) + " KV cache\n";

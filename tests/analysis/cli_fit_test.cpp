@@ -52,6 +52,8 @@ TEST(CliFit, BadInputsListTheValidNames) {
   EXPECT_EQ(both.exit_code, 2);
   auto kv = RunEdgelm("fit --shape qwen2.5-0.5b --device laptop-x86 --kv-type q3");
   EXPECT_NE(kv.exit_code, 0);
+  auto type_with_file = RunEdgelm("fit -m x.gguf --type Q4_0 --device laptop-x86");
+  EXPECT_EQ(type_with_file.exit_code, 2);
   auto missing = RunEdgelm("fit -m /nonexistent.gguf --device laptop-x86");
   EXPECT_EQ(missing.exit_code, 1);
 }

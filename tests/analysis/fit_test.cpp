@@ -278,6 +278,14 @@ TEST(FitTest, PredictionErrorAndJson) {
   EXPECT_EQ(dj["memory_bandwidth_bytes_per_s"]["provenance"], "published");
   EXPECT_EQ(dj["power"]["modes"]["7W"]["peak_watts"], 8.5);
   EXPECT_EQ(dj["power"]["default_mode"], "15W");
+  FitOptions seven;
+  seven.power_mode = "7W";
+  auto jr = Fit(*m, *jetson, seven);
+  ASSERT_TRUE(jr.ok()) << jr.status().ToString();
+  EXPECT_DOUBLE_EQ(jr->power.peak_watts.value, 8.5);
+  EXPECT_EQ(FitReportJson(*jr)["power"]["mode"], "7W");
+  seven.power_mode = "40W";
+  EXPECT_FALSE(Fit(*m, *jetson, seven).ok());
   const std::string text = FitReportText(*r);
   EXPECT_NE(text.find("not a measurement"), std::string::npos);
   EXPECT_NE(text.find("Q4_K_M"), std::string::npos);

@@ -82,6 +82,9 @@ Result<MeasuredDecode> MeasureDecode(const std::string& path, KvCacheType kv, in
 
 int RunFit(const FitFlags& f) {
   if (f.model_path.empty() == f.shape.empty()) return UsageError("give exactly one of -m FILE or --shape NAME");
+  if (!f.model_path.empty() && !f.weight_type.empty()) {
+    return UsageError("--type applies to --shape; a file's weights are what it stores (the weight-type table covers the others)");
+  }
   auto kv = ParseKvCacheType(f.kv_type);
   if (!kv.ok()) return ReportError(kv.status());
   const telemetry::SysfsRoot root = telemetry::SysfsRoot::FromFlagOrEnv(f.sysfs_root);
@@ -118,10 +121,6 @@ int RunFit(const FitFlags& f) {
   o.power_mode = f.mode;
   auto report = analysis::Fit(shape, *device, o);
   if (!report.ok()) return ReportError(report.status());
-  if (!f.mode.empty()) {
-    auto power = analysis::DevicePower(*device, f.mode);
-    if (!power.ok()) return ReportError(power.status());
-  }
 
   nlohmann::ordered_json measured = nullptr;
   std::string measured_text;
@@ -151,7 +150,6 @@ int RunFit(const FitFlags& f) {
   }
   if (f.json) {
     nlohmann::ordered_json j = analysis::FitReportJson(*report);
-    if (!f.mode.empty()) j["power_mode"] = f.mode;
     j["measured"] = measured;
     std::printf("%s\n", j.dump(2).c_str());
   } else {
