@@ -7,8 +7,13 @@ namespace edgelm {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_flag_every_time{false};
 
 void OnSignal(int sig) {
+  if (g_flag_every_time.load()) {
+    g_interrupted.store(true);
+    return;
+  }
   if (g_interrupted.exchange(true)) {
     // Second signal: the user insists. Restore the default action and re-raise.
     signal(sig, SIG_DFL);
@@ -22,7 +27,8 @@ void OnSignal(int sig) {
 
 }  // namespace
 
-const std::atomic<bool>& InstallInterruptHandler() {
+const std::atomic<bool>& InstallInterruptHandler(InterruptMode mode) {
+  g_flag_every_time.store(mode == InterruptMode::kFlagEveryTime);
   static const bool installed = [] {
     struct sigaction sa {};
     sa.sa_handler = OnSignal;
@@ -37,5 +43,7 @@ const std::atomic<bool>& InstallInterruptHandler() {
 }
 
 bool InterruptRequested() { return g_interrupted.load(); }
+
+void ClearInterrupt() { g_interrupted.store(false); }
 
 }  // namespace edgelm

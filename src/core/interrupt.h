@@ -7,9 +7,16 @@
 
 namespace edgelm {
 
-// Installs the handler (idempotent) and returns the flag it sets.
-const std::atomic<bool>& InstallInterruptHandler();
+enum class InterruptMode {
+  kFinishThenAbort,  // batch work: the first Ctrl-C finishes the item in flight, a second aborts
+  kFlagEveryTime,    // interactive chat: every Ctrl-C only sets the flag (stops the reply)
+};
+
+// Installs the handler (calling again switches the mode) and returns the flag it sets.
+const std::atomic<bool>& InstallInterruptHandler(InterruptMode mode = InterruptMode::kFinishThenAbort);
 // Whether an interrupt arrived (false when the handler was never installed).
 bool InterruptRequested();
+// Forgets an interrupt that was handled (interactive use).
+void ClearInterrupt();
 
 }  // namespace edgelm

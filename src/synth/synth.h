@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,6 +99,15 @@ void SetVocabMetadata(const VocabMetadata& vocab, GgufWriter* writer);
 // Reads the tokenizer.* keys of a GGUF file (tokens, types, scores, merges, ids, flags,
 // chat template); errors name the key.
 Result<VocabMetadata> ReadVocabFromGguf(const GgufFile& file);
+
+// Tokenizer for --vocab-from PATH: a Hugging Face tokenizer.json (with the
+// tokenizer_config.json beside it, when present) is converted to VocabMetadata; any other
+// path is opened as a GGUF whose tokenizer.* keys are copied (`gguf_out` keeps it alive).
+struct SynthVocabSource {
+  std::optional<VocabMetadata> converted;
+  std::unique_ptr<GgufFile> gguf;
+};
+Result<SynthVocabSource> LoadSynthVocabSource(const std::string& path);
 
 struct SynthOptions {
   SynthShape shape;

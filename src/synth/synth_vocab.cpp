@@ -1,5 +1,6 @@
 // Tokenizer metadata for synthesized models: the built-in byte-level vocabulary,
 // padding, reading tokenizer.* keys from another GGUF, and writing VocabMetadata back.
+#include <filesystem>
 #include <string>
 
 #include "edgelm/tokenizer.h"
@@ -101,6 +102,7 @@ void SetVocabMetadata(const VocabMetadata& v, GgufWriter* w) {
   id("tokenizer.ggml.seperator_token_id", v.sep_id);  // llama.cpp's spelling
   if (v.add_bos) w->SetBool("tokenizer.ggml.add_bos_token", *v.add_bos);
   if (v.add_eos) w->SetBool("tokenizer.ggml.add_eos_token", *v.add_eos);
+  if (v.add_space_prefix) w->SetBool("tokenizer.ggml.add_space_prefix", *v.add_space_prefix);
   if (!v.chat_template.empty()) w->SetString("tokenizer.chat_template", v.chat_template);
 }
 
@@ -145,6 +147,25 @@ Result<VocabMetadata> ReadVocabFromGguf(const GgufFile& f) {
   }
   EDGELM_ASSIGN_OR_RETURN(v.chat_template, f.GetStringOr("tokenizer.chat_template", ""));
   return v;
+}
+
+}  // namespace edgelm
+
+namespace edgelm {
+
+Result<SynthVocabSource> LoadSynthVocabSource(const std::string& path) {
+  SynthVocabSource src;
+  const std::filesystem::path p(path);
+  if (p.extension() == ".json") {
+    const std::filesystem::path config = p.parent_path() / "tokenizer_config.json";
+    std::error_code ec;
+    const std::string config_path = std::filesystem::exists(config, ec) ? config.string() : std::string();
+    EDGELM_ASSIGN_OR_RETURN(VocabMetadata v, VocabMetadataFromHuggingFace(path, config_path));
+    src.converted = std::move(v);
+    return src;
+  }
+  EDGELM_ASSIGN_OR_RETURN(src.gguf, GgufFile::Open(path));
+  return src;
 }
 
 }  // namespace edgelm

@@ -103,7 +103,8 @@ std::string DoctorText(const DoctorReport& r) {
   for (const auto& i : r.isas) isas += (isas.empty() ? "" : ", ") + i;
   line("  kernel path: " + r.best_isa + " (available: " + isas + ")");
   line("  OS: " + r.system.kernel + (r.system.machine_model.empty() ? "" : "; machine: " + r.system.machine_model));
-  line("  cores: " + std::to_string(r.system.cores.size()));
+  line("  cores: " + (r.system.cores.empty() ? std::string("none found under ") + r.sysfs_root + "/sys/devices/system/cpu"
+                                              : std::to_string(r.system.cores.size())));
   for (const auto& c : r.system.clusters) line("    cluster " + c.key + ": cpu " + CpuList(c.cpus));
   line("  memory: " + (r.system.mem_total_bytes ? Gib(*r.system.mem_total_bytes) + " total" : std::string("unknown (no /proc/meminfo)")) +
        (r.system.mem_available_bytes ? ", " + Gib(*r.system.mem_available_bytes) + " available" : ""));

@@ -48,7 +48,7 @@ IntervalAmount ChannelAmount(const Series& s, size_t ch, const ChannelInfo& info
     if (s.t_ns[k] >= t0 && s.t_ns[k] <= t1) ++r.n_samples;
   }
   if (n < 2) {
-    r.reason = "only " + std::to_string(n) + " sample(s) recorded: the sensor was not read often enough";
+    r.reason = "only " + std::to_string(n) + " sample(s) recorded: the sensor gave too few readings (see its read errors)";
     return r;
   }
   if (t0 <= s.dropped_until_ns) {

@@ -76,16 +76,18 @@ Status Telemetry::Start() {
     Result<ThrottledBits> b = ReadRpiThrottled(options_.tools);
     rpi_throttled_start_ = b.ok() ? b->Describe() : b.status().ToString();
   }
-  EDGELM_RETURN_IF_ERROR(sampler_->Start());
+  // A sensor that fails to start (a meter command that cannot run) is reported, and
+  // the others keep sampling.
+  Status started = sampler_->Start();
   // A phase that begins right after Start() needs a sample before it; streams (meters,
   // tegrastats) print their first line a little after they start.
-  std::vector<std::string> silent = sampler_->WaitForFirstSamples(kFirstSampleTimeoutNs);
+  std::vector<std::string> silent = sampler_->WaitForFirstSamples(options_.first_sample_timeout_ns);
   if (!silent.empty()) {
     std::string names;
     for (const auto& n : silent) names += (names.empty() ? "" : ", ") + n;
     silent_at_start_ = names;
   }
-  return Status::Ok();
+  return started;
 }
 
 Status Telemetry::MeasureIdleBaseline(int64_t duration_ns) {

@@ -50,6 +50,9 @@ struct TelemetryOptions {
   std::string device_dir;
   ToolPaths tools;
   size_t buffer_capacity = 1 << 16;
+  // How long Start() waits for every sensor's first sample (meters print their first
+  // line a moment after they start).
+  int64_t first_sample_timeout_ns = 2'000'000'000;
   // Tests: make reads of chosen paths fail with an errno (see SysfsRoot).
   SysfsRoot::FaultInjector fault_injector;
 };
@@ -118,15 +121,13 @@ struct TelemetryReport {
   std::optional<int64_t> baseline_start_ns, baseline_end_ns;
   SamplerOverhead overhead;
   std::string rpi_throttled_start, rpi_throttled_end;  // decoded get_throttled, "" if n/a
-  // Sensors that gave no sample within 2 s of Start() (a meter command that prints
-  // nothing): their phases report "no sample" reasons.
+  // Sensors that gave no sample within first_sample_timeout_ns of Start() (a meter
+  // command that prints nothing): their phases report "no sample" reasons.
   std::string silent_at_start;
 };
 
 class Telemetry {
  public:
-  // How long Start() waits for every sensor's first sample.
-  static constexpr int64_t kFirstSampleTimeoutNs = 2'000'000'000;
 
   static Result<std::unique_ptr<Telemetry>> Create(const TelemetryOptions& options);
   ~Telemetry();
@@ -135,6 +136,8 @@ class Telemetry {
   // Whether any measured (not estimated) energy source is sampled.
   bool has_measured_energy() const;
 
+  // Starts sampling and waits (at most first_sample_timeout_ns) for every sensor's first
+  // sample. An error names sensors that could not start; the others keep sampling.
   Status Start();
   // Samples for `duration_ns` while the caller keeps the machine quiet; that window
   // becomes the idle baseline. Requires Start().

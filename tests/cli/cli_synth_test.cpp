@@ -81,6 +81,22 @@ TEST_F(CliSynth, Stories15MPresetRoundTripsThroughInspect) {
   EXPECT_EQ(j["tensor_count"], 2 + 6 * 9);  // tied: no output.weight
 }
 
+TEST_F(CliSynth, VocabFromHuggingFaceTokenizerJson) {
+  const std::string tok = std::string(EDGELM_SHARED_DIR) + "/models/hf-tokenizers/qwen3/tokenizer.json";
+  if (!fs::exists(tok)) GTEST_SKIP() << tok << " absent";
+  const std::string path = File("q.gguf");
+  auto w = RunEdgelm("synth --arch qwen2 --n-embd 32 --n-layer 1 --n-head 2 --n-ff 64 --n-vocab 151936 --tied "
+                     "--type Q8_0 --vocab-from " + ShellQuote(tok) + " -o " + ShellQuote(path));
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  const auto r = RunEdgelm("inspect --json " + ShellQuote(path));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["tokenizer"]["pre"], "qwen2");
+  EXPECT_EQ(j["tokenizer"]["vocab_size"], 151936);
+  EXPECT_EQ(j["tokenizer"]["chat_template"], true);
+  EXPECT_EQ(j["hyperparameters"]["qwen2.vocab_size"], 151936);
+}
+
 TEST_F(CliSynth, ListPresets) {
   const auto r = RunEdgelm("synth --list-presets");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -10,6 +10,7 @@
 
 #include "eval/choice_eval.h"
 #include "eval/perplexity.h"
+#include "eval/samples.h"
 
 namespace edgelm {
 namespace {
@@ -230,6 +231,37 @@ TEST_F(EvalEngineTest, LambadaHitWhenTheWordIsGreedy) {
   EXPECT_EQ(r->n, 2u);
   EXPECT_EQ(r->correct, 1u);
   EXPECT_GT(r->ppl, 1.0);
+}
+
+}  // namespace
+}  // namespace edgelm
+
+namespace edgelm {
+namespace {
+
+TEST_F(EvalEngineTest, SamplesAnswerTheSuiteDeterministically) {
+  auto prompts = LoadPromptSuite(std::string(EDGELM_SOURCE_DIR) + "/data/prompts");
+  ASSERT_TRUE(prompts.ok()) << prompts.status().ToString();
+  ASSERT_EQ(prompts->size(), 6u);
+  std::vector<SamplePrompt> two(prompts->begin(), prompts->begin() + 2);
+  for (auto& p : two) p.max_tokens = 12;
+  auto model = LoadOrDie(ModelPath("q8_0"));
+  SamplesOptions o;
+  o.session.n_threads = 1;
+  auto a = GenerateSamples(*model, "stories260K-q8_0.gguf", two, o);
+  auto b = GenerateSamples(*model, "stories260K-q8_0.gguf", two, o);
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString();
+  ASSERT_EQ(a->size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ((*a)[i].text, (*b)[i].text);  // fixed seed: identical answers
+    EXPECT_EQ((*a)[i].prompt_format, "plain");  // stories260K has no chat template
+    EXPECT_GT((*a)[i].n_generated, 0);
+    EXPECT_GT((*a)[i].ttft_ms, 0.0);
+  }
+  const std::string md = SamplesMarkdown(two, *a);
+  EXPECT_NE(md.find("## 01-instructions (instruction following)"), std::string::npos);
+  EXPECT_NE(md.find("**stories260K-q8_0.gguf**"), std::string::npos);
+  EXPECT_NE(md.find((*a)[0].text), std::string::npos);
 }
 
 }  // namespace

@@ -137,3 +137,33 @@ TEST(TaskDataTest, WinograndeIsPartialEvaluation) {
 
 }  // namespace
 }  // namespace edgelm
+
+#include "eval/samples.h"
+
+namespace edgelm {
+namespace {
+
+TEST(SamplesSuiteTest, ProjectSuiteParsesAndBadFilesNameTheLine) {
+  auto prompts = LoadPromptSuite(std::string(EDGELM_SOURCE_DIR) + "/data/prompts");
+  ASSERT_TRUE(prompts.ok()) << prompts.status().ToString();
+  ASSERT_EQ(prompts->size(), 6u);
+  EXPECT_EQ((*prompts)[0].id, "01-instructions");
+  EXPECT_EQ((*prompts)[0].system, "You are a concise assistant.");
+  EXPECT_EQ((*prompts)[5].category, "long-context recall");
+  EXPECT_NE((*prompts)[5].user.find("7341"), std::string::npos);
+
+  const std::string dir = std::string(::testing::TempDir()) + "/bad_prompts";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/a.txt") << "category: x\nmax_tokens: lots\n---\nhi\n";
+  auto bad = LoadPromptSuite(dir);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("line 2"), std::string::npos) << bad.status().message();
+  std::ofstream(dir + "/a.txt") << "category: x\nhello\n";
+  EXPECT_FALSE(LoadPromptSuite(dir).ok());
+  std::ofstream(dir + "/a.txt") << "category: x\n---\n";
+  EXPECT_NE(LoadPromptSuite(dir).status().message().find("empty prompt"), std::string::npos);
+  EXPECT_EQ(LoadPromptSuite(dir + "/none").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace edgelm

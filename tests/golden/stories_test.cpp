@@ -44,7 +44,7 @@ std::string PieceText(const std::string& piece) {
 
 // llama2.c's run: BOS at position 0, then 200 greedy tokens (stopping early if BOS
 // comes again); the space the first piece starts with is dropped.
-std::string GenerateText(const Model& model, int* n_generated) {
+std::string GenerateText(const Model& model, int* n_generated, std::vector<int32_t>* ids = nullptr) {
   const GgufFile& file = model.gguf();
   auto tokens = file.GetArray("tokenizer.ggml.tokens", GgufValueType::kString);
   EXPECT_TRUE(tokens.ok()) << tokens.status().ToString();
@@ -67,6 +67,7 @@ std::string GenerateText(const Model& model, int* n_generated) {
     if (!st.ok()) break;
     token = Argmax((*s)->Logits());
     if (token == bos_id) break;
+    if (ids) ids->push_back(token);
     std::string piece = PieceText(std::string((*tokens)->strings.at(token)));
     if (text.empty() && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
     text += piece;
@@ -95,8 +96,14 @@ TEST_P(StoriesExactTest, GreedyTextMatchesLlama2c) {
   auto model = LoadModel();
   ASSERT_NE(model, nullptr);
   int n = 0;
-  const std::string got = GenerateText(*model, &n);
-  EXPECT_EQ(TrimTrailingNewlines(got), TrimTrailingNewlines(ReadText(kStories + "/expected-greedy-200.txt")));
+  std::vector<int32_t> ids;
+  const std::string got = GenerateText(*model, &n, &ids);
+  const std::string expected = TrimTrailingNewlines(ReadText(kStories + "/expected-greedy-200.txt"));
+  EXPECT_EQ(TrimTrailingNewlines(got), expected);
+  // The same ids through the model's own tokenizer (llama2.c drops the leading space).
+  std::string decoded = model->tokenizer().Decode(ids);
+  if (!decoded.empty() && decoded[0] == ' ') decoded.erase(0, 1);
+  EXPECT_EQ(TrimTrailingNewlines(decoded), expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stories, StoriesExactTest, ::testing::Values("f32", "f16"));

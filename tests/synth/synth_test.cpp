@@ -346,5 +346,49 @@ TEST(SynthFile, VocabFromGgufIsCopiedAndPadded) {
   EXPECT_FALSE(fs::exists(dir.File("w.gguf")));
 }
 
+// --vocab-from tokenizer.json: converted through the tokenizer layer, padded to n_vocab.
+TEST(SynthVocab, HuggingFaceTokenizersConvertAndPad) {
+  const std::string dir = std::string(EDGELM_SHARED_DIR) + "/models/hf-tokenizers";
+  if (!fs::is_directory(dir)) GTEST_SKIP() << dir << " absent";
+  struct Case {
+    const char* preset;
+    const char* tokenizer;
+    const char* pre;
+  };
+  for (const Case& c : {Case{"llama-3.2-1b", "llama3", "llama-bpe"}, Case{"qwen2.5-0.5b", "qwen3", "qwen2"}}) {
+    SCOPED_TRACE(c.tokenizer);
+    auto src = LoadSynthVocabSource(dir + "/" + c.tokenizer + "/tokenizer.json");
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    ASSERT_TRUE(src->converted.has_value());
+    EXPECT_EQ(src->gguf, nullptr);
+    SynthOptions o;
+    o.shape = (*FindSynthPreset(c.preset))->shape;
+    o.vocab = src->converted;
+    GgufWriter w;
+    ASSERT_TRUE(SetSynthMetadata(o, &w).ok());
+    std::vector<uint8_t> buf;
+    ASSERT_TRUE(w.BeginInMemory(&buf).ok());
+    ASSERT_TRUE(w.Finish().ok());
+    auto f = GgufFile::Parse(buf.data(), buf.size(), c.preset);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    EXPECT_EQ((*f)->GetString("tokenizer.ggml.model").value_or(""), "gpt2");
+    EXPECT_EQ((*f)->GetString("tokenizer.ggml.pre").value_or(""), c.pre);
+    auto tokens = (*f)->GetArray("tokenizer.ggml.tokens", GgufValueType::kString);
+    ASSERT_TRUE(tokens.ok());
+    EXPECT_EQ((*tokens)->count, o.shape.n_vocab);
+    EXPECT_GT((*f)->GetArray("tokenizer.ggml.merges", GgufValueType::kString).value()->count, 100000u);
+    EXPECT_TRUE((*f)->FindKeyOrNull("tokenizer.chat_template") != nullptr);
+    const uint32_t eos = (*f)->GetU32("tokenizer.ggml.eos_token_id").value_or(0);
+    ASSERT_LT(eos, (*tokens)->count);
+    EXPECT_EQ((*tokens)->strings[eos].substr(0, 2), "<|");
+    if (std::string(c.tokenizer) == "qwen3") {
+      // 151,669 real tokens; the rest up to Qwen2.5's 151,936 rows are padding.
+      EXPECT_EQ((*tokens)->strings[151935], "[PAD151935]");
+    }
+  }
+  auto missing = LoadSynthVocabSource(dir + "/nope/tokenizer.json");
+  EXPECT_FALSE(missing.ok());
+}
+
 }  // namespace
 }  // namespace edgelm

@@ -319,3 +319,41 @@ TEST(NvmlTest, InitFailureAndMissingLibrary) {
 
 }  // namespace
 }  // namespace edgelm::telemetry
+
+namespace edgelm::telemetry {
+namespace {
+
+// Parsers of command output and logs see whatever a tool prints: garbage must give
+// "no reading" or an error, never a crash or a negative/invalid value.
+TEST(ParserRobustnessTest, GarbageNeverCrashesOrYieldsNonsense) {
+  const std::string alphabet = "0123456789.,;:/=()-+eEWmAVx_ \tVDD_INcurrentvolt\n";
+  uint64_t state = 12345;
+  auto next = [&]() {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<size_t>(state >> 33);
+  };
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string s;
+    const size_t len = next() % 120;
+    for (size_t k = 0; k < len; ++k) s.push_back(alphabet[next() % alphabet.size()]);
+    for (const auto& r : ParseTegrastatsLine(s)) EXPECT_GE(r.value, 0) << s;
+    std::vector<std::string> unpaired;
+    Result<std::vector<RailReading>> pmic = ParsePmicReadAdc(s, &unpaired);
+    if (pmic.ok()) {
+      EXPECT_FALSE(pmic->empty());
+    }
+    Result<ThrottledBits> th = ParseGetThrottled(s);
+    if (th.ok()) {
+      EXPECT_FALSE(th->Describe().empty());
+    }
+    if (auto w = ParseWattsLine(s)) {
+      EXPECT_TRUE(*w >= 0 && *w <= 1e6) << s;
+    }
+    if (auto l = ParsePowerLogLine(s)) {
+      EXPECT_TRUE(l->watts >= 0 && l->unix_time_s >= 0) << s;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace edgelm::telemetry

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "telemetry/doctor.h"
+#include "telemetry/report_json.h"
 #include "telemetry/telemetry.h"
 #include "test_util.h"
 
@@ -117,6 +118,48 @@ TEST(TelemetrySessionTest, BaselinePhasesThermalAndCounters) {
   EXPECT_GT(r.overhead.wall_ns, 0);
   EXPECT_LT(r.overhead.core_fraction(), 0.05);
   ASSERT_TRUE(r.baseline_start_ns);
+
+  // JSON: measured figures as numbers, refused ones as null with the reason (never 0).
+  nlohmann::json j = nlohmann::json::parse(TelemetryReportJson(r));
+  ASSERT_EQ(j["phases"].size(), 2u);
+  const auto& je = j["phases"][0]["energy"][0];
+  EXPECT_EQ(je["source"], "external");
+  EXPECT_EQ(je["estimated"], false);
+  EXPECT_NEAR(je["gross"]["joules"].get<double>(), *e.gross.value, 1e-12);
+  EXPECT_NEAR(je["baseline_watts"].get<double>(), 8.0, 1e-9);
+  const auto& jt = j["phases"][1]["energy"][0];
+  EXPECT_TRUE(jt["gross"]["joules"].is_null());
+  EXPECT_TRUE(jt["joules_per_token"].is_null());
+  EXPECT_NE(jt["gross"]["reason"].get<std::string>().find("too short"), std::string::npos);
+  EXPECT_EQ(j["phases"][0]["throttling_suspected"], true);
+  EXPECT_EQ(j["phases"][0]["counters"].size(), 4u);
+  EXPECT_EQ(j["sources"][0]["channels"][0]["unit"], "W");
+}
+
+TEST(TelemetrySessionTest, SilentMeterIsNamedAndItsPhasesSayWhy) {
+  TempTree t;
+  TelemetryOptions o;
+  o.sysfs_root = t.path();
+  o.sources = {"external"};
+  o.power_cmd = t.Abs("no-such-meter --watts");
+  o.tools = NoTools(t);
+  o.thermal = o.cpufreq = o.perf_counters = false;
+  o.first_sample_timeout_ns = 200 * kMs;
+  Result<std::unique_ptr<Telemetry>> tel = Telemetry::Create(o);
+  ASSERT_TRUE(tel.ok()) << tel.status().ToString();
+  ASSERT_TRUE((*tel)->Start().ok());
+  const int64_t a = MonotonicNs();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  (*tel)->MarkPhase("decode", a, MonotonicNs(), 10);
+  ASSERT_TRUE((*tel)->Stop().ok());
+  TelemetryReport r = (*tel)->Report();
+  EXPECT_EQ(r.silent_at_start, "external:cmd");
+  ASSERT_EQ(r.sources.size(), 1u);
+  EXPECT_EQ(r.sources[0].stats.n_samples, 0u);
+  EXPECT_NE(r.sources[0].stats.last_error.find("exited"), std::string::npos) << r.sources[0].stats.last_error;
+  const PhaseEnergy& e = r.phases[0].energy[0].energy;
+  EXPECT_FALSE(e.gross.value);
+  EXPECT_NE(e.gross.reason.find("0 sample(s) recorded"), std::string::npos) << e.gross.reason;
 }
 
 TEST(TelemetrySessionTest, EstimateIsAlwaysMarked) {
@@ -210,6 +253,30 @@ TEST(DoctorTest, FixtureWithUnreadableRapl) {
   EXPECT_NE(text.find("[unreadable] rapl: intel-rapl:0 (package-0)"), std::string::npos) << text;
   EXPECT_NE(text.find("fix: energy_uj is readable only by root since Linux 5.10"), std::string::npos);
   EXPECT_NE(text.find("a sensor exists but cannot be read"), std::string::npos);
+}
+
+TEST(DoctorTest, FixtureIna3221Hwmon) {
+  TempTree t;
+  const std::string d = "sys/class/hwmon/hwmon2";
+  t.Write(d + "/name", "ina3221\n");
+  t.Write(d + "/in1_label", "5V_MAIN\n");
+  t.Write(d + "/in1_input", "5000\n");
+  t.Write(d + "/curr1_input", "400\n");
+  t.Write(d + "/in2_label", "3V3\n");
+  t.Write(d + "/in2_input", "3300\n");
+  t.Write(d + "/curr2_input", "1000\n");
+  DoctorOptions o;
+  o.sysfs_root = t.path();
+  o.tools = NoTools(t);
+  DoctorReport r = RunDoctor(o);
+  std::string text = DoctorText(r);
+  EXPECT_NE(text.find("[readable] hwmon: /sys/class/hwmon/hwmon2 (ina3221)"), std::string::npos) << text;
+  EXPECT_NE(text.find("voltage x current: 5V_MAIN, 3V3"), std::string::npos) << text;
+  EXPECT_NE(text.find("energy: measured: energy figures come from hwmon:ina3221@hwmon2"), std::string::npos) << text;
+  nlohmann::json j = nlohmann::json::parse(DoctorJson(r));
+  bool found = false;
+  for (const auto& s : j["energy_sources"]) found |= s["source"] == "hwmon" && s["state"] == "readable";
+  EXPECT_TRUE(found);
 }
 
 TEST(DoctorTest, FixtureJetsonRpiNvmlAndNothing) {

@@ -10,24 +10,36 @@
 
 namespace edgelm::cli {
 
-void AddEngineFlags(CLI::App* app, EngineFlags& f) {
-  app->add_option("-t,--threads", f.threads, "Threads (0 = every available CPU)")->check(CLI::Range(0, 1024));
-  app->add_option("--isa", f.isa, "Kernel path: auto, scalar, avx2, avx512, neon, neon-dot");
-  app->add_option("--kv-type", f.kv_type, "KV cache element type: f16 or f32")->check(CLI::IsMember({"f16", "f32"}));
-  app->add_option("--cpu-mask", f.cpu_mask, "Pin threads to these CPUs, e.g. 0-3,6");
-  app->add_option("-b,--batch", f.n_batch, "Most tokens per prefill step")->check(CLI::Range(1, 1 << 16));
+void SessionFlags::Add(CLI::App* cmd, bool with_ctx) {
+  if (with_ctx) cmd->add_option("-c,--ctx", n_ctx, "context length in tokens (0: min(training context, 4096))");
+  cmd->add_option("-t,--threads", n_threads, "threads (0: every available CPU)")->check(CLI::Range(0, 1024));
+  cmd->add_option("-b,--batch", n_batch, "most tokens computed in one prefill step")->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--isa", isa, "kernel path: auto, scalar, avx2, avx512, neon, neon-dot");
+  cmd->add_option("--kv-type", kv_type, "KV cache element type: f16 or f32")->check(CLI::IsMember({"f16", "f32"}));
+  cmd->add_option("--cpu-mask", cpu_mask, "pin threads to these CPUs, e.g. 0-3,6");
 }
 
-Result<SessionOptions> ToSessionOptions(const EngineFlags& f) {
+Result<SessionOptions> SessionFlags::ToOptions() const {
   SessionOptions so;
-  so.n_threads = f.threads;
-  so.isa = f.isa;
-  so.n_batch = f.n_batch;
-  EDGELM_ASSIGN_OR_RETURN(so.kv_type, ParseKvCacheType(f.kv_type));
-  if (!f.cpu_mask.empty()) {
-    EDGELM_ASSIGN_OR_RETURN(so.cpu_affinity, ParseCpuList(f.cpu_mask));
+  so.n_ctx = n_ctx;
+  so.n_threads = n_threads;
+  so.n_batch = n_batch;
+  so.isa = isa;
+  EDGELM_ASSIGN_OR_RETURN(so.kv_type, ParseKvCacheType(kv_type));
+  if (!cpu_mask.empty()) {
+    EDGELM_ASSIGN_OR_RETURN(so.cpu_affinity, ParseCpuList(cpu_mask));
   }
   return so;
+}
+
+void SamplingFlags::Add(CLI::App* cmd) {
+  cmd->add_option("--temp", params.temperature, "temperature (0: greedy)");
+  cmd->add_option("--top-k", params.top_k, "keep the k most likely tokens (0: off)");
+  cmd->add_option("--top-p", params.top_p, "nucleus sampling threshold (1: off)");
+  cmd->add_option("--min-p", params.min_p, "drop tokens below min-p times the top probability (0: off)");
+  cmd->add_option("--repeat-penalty", params.repeat_penalty, "penalty for repeated tokens (1: off)");
+  cmd->add_option("--repeat-last-n", params.repeat_last_n, "tokens the repeat penalty looks back over");
+  cmd->add_option("--seed", params.seed, "random seed (runs with the same seed repeat exactly)");
 }
 
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }

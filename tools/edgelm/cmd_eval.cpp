@@ -20,7 +20,7 @@ struct EvalFlags {
   int shots = 5;
   uint32_t n_ctx = 0;
   bool json = false;
-  EngineFlags engine;
+  SessionFlags engine;
 };
 
 std::string DefaultDataDir() {
@@ -42,7 +42,7 @@ CommandRunner AddEval(CLI::App& root) {
   sub->add_option("--shots", f->shots, "Few-shot examples (MMLU, from its dev split)")->check(CLI::Range(0, 5));
   sub->add_option("-c,--ctx", f->n_ctx, "Context size (0 = the model's, at most 4096)");
   sub->add_flag("--json", f->json, "Print results as JSON");
-  AddEngineFlags(sub, f->engine);
+  f->engine.Add(sub, /*with_ctx=*/false);
   return [f]() -> int {
     std::string data_dir = f->data_dir.empty() ? DefaultDataDir() : f->data_dir;
     if (data_dir.empty()) return UsageError("no data directory: pass --data DIR (laid out like ../shared/data)");
@@ -64,7 +64,7 @@ CommandRunner AddEval(CLI::App& root) {
       jobs.push_back(j);
     }
     ChoiceEvalOptions options;
-    auto so = ToSessionOptions(f->engine);
+    auto so = f->engine.ToOptions();
     if (!so.ok()) return ReportError(so.status());
     options.session = *so;
     options.session.n_ctx = f->n_ctx;

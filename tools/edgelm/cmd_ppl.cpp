@@ -17,7 +17,7 @@ struct ChunkFlags {
   uint32_t n_ctx = 512;
   size_t chunks = 0;
   bool json = false;
-  EngineFlags engine;
+  SessionFlags engine;
 };
 
 void AddChunkFlags(CLI::App* sub, ChunkFlags& f) {
@@ -25,14 +25,14 @@ void AddChunkFlags(CLI::App* sub, ChunkFlags& f) {
   sub->add_option("-c,--ctx", f.n_ctx, "Tokens per chunk (the context size)")->check(CLI::Range(4, 1 << 20));
   sub->add_option("--chunks", f.chunks, "Evaluate at most this many chunks (0 = all)");
   sub->add_flag("--json", f.json, "Print the result as JSON");
-  AddEngineFlags(sub, f.engine);
+  f.engine.Add(sub, /*with_ctx=*/false);
 }
 
 Result<ChunkedEvalOptions> MakeOptions(const ChunkFlags& f) {
   ChunkedEvalOptions o;
   o.n_ctx = f.n_ctx;
   o.max_chunks = f.chunks;
-  EDGELM_ASSIGN_OR_RETURN(o.session, ToSessionOptions(f.engine));
+  EDGELM_ASSIGN_OR_RETURN(o.session, f.engine.ToOptions());
   o.cancel = &InstallInterruptHandler();
   return o;
 }

@@ -90,12 +90,13 @@ int RunSynth(const SynthFlags& f) {
   o.type = *type;
   o.seed = f.seed;
 
-  std::unique_ptr<GgufFile> vocab_file;
+  SynthVocabSource vocab;
   if (!f.vocab_from.empty()) {
-    auto v = GgufFile::Open(f.vocab_from);
+    auto v = LoadSynthVocabSource(f.vocab_from);
     if (!v.ok()) return ReportError(v.status().WithContext("--vocab-from"));
-    vocab_file = std::move(v).value();
-    o.vocab_source = vocab_file.get();
+    vocab = std::move(v).value();
+    o.vocab_source = vocab.gguf.get();
+    o.vocab = vocab.converted;
   }
 
   const auto start = std::chrono::steady_clock::now();
@@ -124,7 +125,8 @@ CommandRunner AddSynth(CLI::App& root) {
   sub->add_option("--type", f->type, "Weight type of the matrices (1-D tensors stay F32)")->capture_default_str();
   sub->add_option("--seed", f->seed, "PRNG seed (same seed, same bytes)")->capture_default_str();
   sub->add_option("--vocab-from", f->vocab_from,
-                  "Copy every tokenizer.* key from this GGUF (default: a built-in byte-level vocabulary)");
+                  "Tokenizer: every tokenizer.* key of a GGUF, or a Hugging Face tokenizer.json (+ the "
+                  "tokenizer_config.json beside it) converted (default: a built-in byte-level vocabulary)");
   sub->add_option("--arch", f->arch, "llama or qwen2 (qwen2 adds q/k/v biases)");
   sub->add_option("--name", f->name, "general.name");
   sub->add_option("--n-embd", f->n_embd, "Hidden size");
