@@ -66,6 +66,31 @@ TEST_P(GemmTile, TileEqualsVecDotBitForBit) {
   }
 }
 
+TEST_P(GemmTile, DecodeTileEqualsVecDotBitForBit) {
+  const KernelTable table = MakeKernelTable(GetParam());
+  std::mt19937 rng(23);
+  for (uint32_t id = 0; id < kMaxGgmlTypeId; ++id) {
+    const TypeKernels& k = table.types[id];
+    if (!k.supported || k.gemv_tile == nullptr) continue;
+    const auto type = static_cast<GgmlType>(id);
+    for (int64_t n : {32, 96, 4096 + 32}) {
+      const uint64_t row_bytes = *GgmlRowBytes(type, static_cast<uint64_t>(n));
+      const auto w = RandomRows(type, n, k.gemv_rows, rng);
+      const auto x = RandomFloats(n, rng);
+      const auto act = PrepareAct(k, x.data(), n);
+      std::vector<float> y(static_cast<size_t>(k.gemv_rows + 2), NAN);
+      k.gemv_tile(n, w.data(), row_bytes, act.data(), act.size(), y.data(), k.gemv_rows + 2);
+      for (int r = 0; r < k.gemv_rows; ++r) {
+        float want = 0.0f;
+        k.vec_dot(n, w.data() + r * row_bytes, act.data(), &want);
+        EXPECT_EQ(0, std::memcmp(&want, &y[r], 4)) << IsaName(GetParam()) << " " << GgmlTypeName(type) << " n=" << n
+                                                   << " r=" << r << ": " << y[r] << " vs " << want;
+      }
+      EXPECT_TRUE(std::isnan(y[k.gemv_rows])) << "wrote outside the rows";
+    }
+  }
+}
+
 TEST_P(GemmTile, PrefillEqualsDecodeForAnyThreadCount) {
   const KernelTable table = MakeKernelTable(GetParam());
   ThreadPool pools[3] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
