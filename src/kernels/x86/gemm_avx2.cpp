@@ -21,7 +21,8 @@ constexpr int kTokens = 2;
 
 template <class Block>
 inline const Block* RowAt(const void* base, uint64_t row_bytes, int i) {
-  return reinterpret_cast<const Block*>(static_cast<const uint8_t*>(base) + row_bytes * static_cast<uint64_t>(i));
+  return reinterpret_cast<const Block*>(static_cast<const uint8_t*>(base) +
+                                        row_bytes * static_cast<uint64_t>(i));
 }
 
 inline void StoreTile(__m256 (&acc)[kRows][kTokens], float* y, int64_t y_stride) {
@@ -30,14 +31,15 @@ inline void StoreTile(__m256 (&acc)[kRows][kTokens], float* y, int64_t y_stride)
   }
 }
 
-void GemmQ8_0(int64_t n, const void* w, uint64_t w_row_bytes, const void* act, uint64_t act_row_bytes, float* y,
-              int64_t y_stride) {
+void GemmQ8_0(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
+              uint64_t act_row_bytes, float* y, int64_t y_stride) {
   const BlockQ8_0* wr[kRows];
   const BlockQ8_0* at[kTokens];
   for (int r = 0; r < kRows; ++r) wr[r] = RowAt<BlockQ8_0>(w, w_row_bytes, r);
   for (int t = 0; t < kTokens; ++t) at[t] = RowAt<BlockQ8_0>(act, act_row_bytes, t);
   __m256 acc[kRows][kTokens];
-  for (auto& row : acc) for (auto& a : row) a = _mm256_setzero_ps();
+  for (auto& row : acc)
+    for (auto& a : row) a = _mm256_setzero_ps();
   const int64_t nb = n / kQK;
   for (int64_t b = 0; b < nb; ++b) {
     __m256i av[kTokens];
@@ -60,14 +62,15 @@ void GemmQ8_0(int64_t n, const void* w, uint64_t w_row_bytes, const void* act, u
   StoreTile(acc, y, y_stride);
 }
 
-void GemmQ4_0(int64_t n, const void* w, uint64_t w_row_bytes, const void* act, uint64_t act_row_bytes, float* y,
-              int64_t y_stride) {
+void GemmQ4_0(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
+              uint64_t act_row_bytes, float* y, int64_t y_stride) {
   const BlockQ4_0* wr[kRows];
   const BlockQ8_0* at[kTokens];
   for (int r = 0; r < kRows; ++r) wr[r] = RowAt<BlockQ4_0>(w, w_row_bytes, r);
   for (int t = 0; t < kTokens; ++t) at[t] = RowAt<BlockQ8_0>(act, act_row_bytes, t);
   __m256 acc[kRows][kTokens];
-  for (auto& row : acc) for (auto& a : row) a = _mm256_setzero_ps();
+  for (auto& row : acc)
+    for (auto& a : row) a = _mm256_setzero_ps();
   const __m256i eight = _mm256_set1_epi8(8);
   const int64_t nb = n / kQK;
   for (int64_t b = 0; b < nb; ++b) {

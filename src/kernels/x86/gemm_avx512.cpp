@@ -38,7 +38,8 @@ inline __m512 TwoScales(float d0, float d1) {
 
 template <class Block>
 inline const Block* RowAt(const void* base, uint64_t row_bytes, int i) {
-  return reinterpret_cast<const Block*>(static_cast<const uint8_t*>(base) + row_bytes * static_cast<uint64_t>(i));
+  return reinterpret_cast<const Block*>(static_cast<const uint8_t*>(base) +
+                                        row_bytes * static_cast<uint64_t>(i));
 }
 
 // Exact sum of 32 products w * a (the vec_dot tail for an odd block count).
@@ -49,7 +50,8 @@ struct Q8_0Weights {
   using Block = BlockQ8_0;
   // Two blocks as unsigned w + 128.
   static __m512i Unsigned(const Block* w) {
-    return _mm512_xor_si512(Combine256(LoadU256(w[0].qs), LoadU256(w[1].qs)), _mm512_set1_epi8(kBias));
+    return _mm512_xor_si512(Combine256(LoadU256(w[0].qs), LoadU256(w[1].qs)),
+                            _mm512_set1_epi8(kBias));
   }
   static __m256i Signed(const Block& w) { return LoadU256(w.qs); }
 };
@@ -57,20 +59,25 @@ struct Q8_0Weights {
 struct Q4_0Weights {
   static constexpr char kBias = 8;
   using Block = BlockQ4_0;
-  static __m512i Unsigned(const Block* w) { return Combine256(UnpackNibbles32(w[0].qs), UnpackNibbles32(w[1].qs)); }
-  static __m256i Signed(const Block& w) { return _mm256_sub_epi8(UnpackNibbles32(w.qs), _mm256_set1_epi8(8)); }
+  static __m512i Unsigned(const Block* w) {
+    return Combine256(UnpackNibbles32(w[0].qs), UnpackNibbles32(w[1].qs));
+  }
+  static __m256i Signed(const Block& w) {
+    return _mm256_sub_epi8(UnpackNibbles32(w.qs), _mm256_set1_epi8(8));
+  }
 };
 
 template <class W, int kRows, int kTokens>
-void GemmTile(int64_t n, const void* w, uint64_t w_row_bytes, const void* act, uint64_t act_row_bytes, float* y,
-              int64_t y_stride) {
+void GemmTile(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
+              uint64_t act_row_bytes, float* y, int64_t y_stride) {
   using Block = typename W::Block;
   const Block* wr[kRows];
   const BlockQ8_0* at[kTokens];
   for (int r = 0; r < kRows; ++r) wr[r] = RowAt<Block>(w, w_row_bytes, r);
   for (int t = 0; t < kTokens; ++t) at[t] = RowAt<BlockQ8_0>(act, act_row_bytes, t);
   __m512 acc[kRows][kTokens];
-  for (auto& row : acc) for (auto& a : row) a = _mm512_setzero_ps();
+  for (auto& row : acc)
+    for (auto& a : row) a = _mm512_setzero_ps();
   const __m512i bias = _mm512_set1_epi8(W::kBias);
   const int64_t nb = n / kQK;
   int64_t b = 0;
@@ -79,7 +86,8 @@ void GemmTile(int64_t n, const void* w, uint64_t w_row_bytes, const void* act, u
     __m512 ad[kTokens];
     for (int t = 0; t < kTokens; ++t) {
       av[t] = Combine256(LoadU256(at[t][b].qs), LoadU256(at[t][b + 1].qs));
-      start[t] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, av[t]));
+      start[t] = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, av[t]));
       ad[t] = TwoScales(HalfToFloat(at[t][b].d), HalfToFloat(at[t][b + 1].d));
     }
     for (int r = 0; r < kRows; ++r) {
