@@ -94,6 +94,7 @@ class GgufWriter {
   uint64_t file_size_bytes() const { return file_size_; }
   uint64_t data_offset() const { return data_offset_; }
   uint32_t alignment() const { return alignment_; }
+  uint64_t bytes_written() const { return written_; }
   // Name of the tensor whose bytes Write() expects next ("" when all are complete).
   std::string NextTensorName() const;
 
