@@ -1,0 +1,178 @@
+#include "study/model_prep.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include "gguf/gguf_reader.h"
+#include "gguf/gguf_writer.h"
+#include "kernels/quantize.h"
+#include "synth/synth.h"
+
+namespace edgelm::study {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsFloatType(GgmlType t) { return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kBF16; }
+
+std::string TempName(const std::string& path) { return path + ".partial-" + std::to_string(::getpid()); }
+
+Status Commit(const std::string& tmp, const std::string& path) {
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return IoError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<FileWeights> DescribeWeights(const std::string& path) {
+  EDGELM_ASSIGN_OR_RETURN(auto file, GgufFile::Open(path));
+  uint64_t bytes = 0, elements = 0;
+  std::map<GgmlType, uint64_t> matrix_elements;
+  for (const auto& t : file->tensors()) {
+    bytes += t.n_bytes;
+    elements += t.n_elements;
+    if (t.n_dims >= 2) matrix_elements[t.type] += t.n_elements;
+  }
+  if (elements == 0) return CorruptError("'" + path + "' has no tensor elements (not a model file?)");
+  FileWeights w;
+  w.bits_per_weight = double(bytes) * 8 / double(elements);
+  uint64_t best = 0;
+  for (const auto& [type, n] : matrix_elements) {
+    if (n > best) {
+      best = n;
+      w.weight_type = GgmlTypeName(type);
+    }
+  }
+  return w;
+}
+
+Status RequantizeFile(const std::string& src, const std::string& dst, GgmlType type) {
+  EDGELM_ASSIGN_OR_RETURN(auto in, GgufFile::Open(src));
+  GgufWriter w;
+  for (const auto& kv : in->metadata()) w.CopyKeyValue(kv);
+  if (auto ft = SynthFileTypeId(type)) w.SetU32("general.file_type", *ft);
+  std::vector<GgmlType> types;
+  for (const auto& t : in->tensors()) {
+    GgmlType out = t.type;
+    if (t.n_dims >= 2 && IsFloatType(t.type)) {
+      out = SynthTypeForRow(type, t.ne[0]);
+    } else if (t.n_dims >= 2 && t.type != type) {
+      return InvalidArgumentError("re-quantizing '" + src + "' to " + GgmlTypeName(type) + ": tensor '" + t.name +
+                                  "' is " + GgmlTypeName(t.type) + "; re-quantizing needs F32/F16/BF16 weights "
+                                  "(quantizing an already quantized file would compound the error)");
+    }
+    types.push_back(out);
+    EDGELM_RETURN_IF_ERROR(w.AddTensor(t.name, out, std::span<const int64_t>(t.ne, t.n_dims)));
+  }
+  const std::string tmp = TempName(dst);
+  EDGELM_RETURN_IF_ERROR(w.Begin(tmp));
+  std::vector<float> rows;
+  std::vector<uint8_t> q;
+  for (size_t i = 0; i < in->tensors().size(); ++i) {
+    const auto& t = in->tensors()[i];
+    if (types[i] == t.type) {
+      EDGELM_RETURN_IF_ERROR(w.Write(t.data, t.n_bytes));
+      continue;
+    }
+    // Row by row blocks of at most 64 rows: a few MiB of memory for any model.
+    const int64_t n_per_row = t.ne[0];
+    const int64_t n_rows = static_cast<int64_t>(t.n_elements / static_cast<uint64_t>(n_per_row));
+    const auto src_row = GgmlRowBytes(t.type, n_per_row), dst_row = GgmlRowBytes(types[i], n_per_row);
+    if (!src_row || !dst_row) return InternalError("no row size for tensor '" + t.name + "'");
+    for (int64_t r = 0; r < n_rows; r += 64) {
+      const int64_t n = std::min<int64_t>(64, n_rows - r);
+      rows.resize(static_cast<size_t>(n * n_per_row));
+      q.resize(static_cast<size_t>(n) * *dst_row);
+      EDGELM_RETURN_IF_ERROR(DequantizeRows(t.type, t.data + static_cast<uint64_t>(r) * *src_row, rows.data(), n, n_per_row));
+      EDGELM_RETURN_IF_ERROR(QuantizeRows(types[i], rows.data(), q.data(), n, n_per_row));
+      EDGELM_RETURN_IF_ERROR(w.Write(q.data(), q.size()));
+    }
+  }
+  EDGELM_RETURN_IF_ERROR(w.Finish());
+  return Commit(tmp, dst);
+}
+
+Result<std::vector<PreparedModel>> PrepareModels(const StudyConfig& c, const std::function<void(const std::string&)>& log,
+                                                 const std::atomic<bool>* interrupt) {
+  EDGELM_ASSIGN_OR_RETURN(const std::string cache, CacheDir(c));
+  std::error_code ec;
+  fs::create_directories(cache, ec);
+  if (ec) return IoError("cannot create the cache directory '" + cache + "': " + ec.message());
+  std::vector<GgmlType> types;
+  for (const auto& name : c.weight_types) {
+    auto t = ParseGgmlTypeName(name);
+    if (!t || !IsSupportedWeightType(*t)) {
+      return InvalidArgumentError("study: weight type '" + name + "' is not one edgelm can write (F32, F16, BF16, Q8_0, "
+                                  "Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K)");
+    }
+    types.push_back(*t);
+  }
+  std::vector<PreparedModel> out;
+  auto add = [&](const std::string& path, const std::string& label, const std::string& origin, bool quality) -> Status {
+    if (path.find('\'') != std::string::npos) {
+      return InvalidArgumentError("study: model path '" + path + "' contains a single quote (hook commands get paths "
+                                  "in single quotes): rename the file");
+    }
+    EDGELM_ASSIGN_OR_RETURN(auto w, DescribeWeights(path));
+    out.push_back({path, label + (label.find(w.weight_type) == std::string::npos ? " " + w.weight_type : ""), origin,
+                   w.weight_type, w.bits_per_weight, quality});
+    return Status::Ok();
+  };
+  for (const auto& m : c.models) {
+    if (interrupt && interrupt->load()) return CancelledError("study interrupted while preparing models");
+    if (m.rfind("synth:", 0) == 0) {
+      const std::string preset_name = m.substr(6);
+      EDGELM_ASSIGN_OR_RETURN(const SynthPreset* preset, FindSynthPreset(preset_name));
+      for (GgmlType t : types.empty() ? std::vector<GgmlType>{GgmlType::kF16} : types) {
+        const std::string path = (fs::path(cache) / (preset_name + "-" + GgmlTypeName(t) + ".gguf")).string();
+        if (!fs::exists(path)) {
+          log("synthesizing " + preset_name + " at " + GgmlTypeName(t) + " into " + path);
+          SynthOptions so;
+          so.shape = preset->shape;
+          so.preset = preset->name;
+          so.type = t;
+          const std::string tmp = TempName(path);
+          auto r = SynthesizeModel(so, tmp);
+          if (!r.ok()) {
+            fs::remove(tmp, ec);
+            return r.status().WithContext("synthesizing " + m);
+          }
+          EDGELM_RETURN_IF_ERROR(Commit(tmp, path));
+        }
+        EDGELM_RETURN_IF_ERROR(add(path, preset_name, m, false));
+      }
+      continue;
+    }
+    if (!fs::is_regular_file(m)) {
+      return NotFoundError("study: model '" + m + "' is neither \"synth:PRESET\" nor an existing file");
+    }
+    if (types.empty()) {
+      EDGELM_RETURN_IF_ERROR(add(m, fs::path(m).stem().string(), m, false));
+      continue;
+    }
+    for (GgmlType t : types) {
+      const std::string path =
+          (fs::path(cache) / (fs::path(m).stem().string() + "-requant-" + GgmlTypeName(t) + ".gguf")).string();
+      if (!fs::exists(path) || fs::last_write_time(path, ec) < fs::last_write_time(m, ec)) {
+        log("re-quantizing " + m + " to " + GgmlTypeName(t) + " into " + path);
+        Status st = RequantizeFile(m, path, t);
+        if (!st.ok()) {
+          fs::remove(TempName(path), ec);
+          return st.WithContext("re-quantizing " + m);
+        }
+      }
+      EDGELM_RETURN_IF_ERROR(add(path, fs::path(m).stem().string(), m, false));
+    }
+  }
+  for (const auto& q : c.quality_models) {
+    if (!fs::is_regular_file(q)) return NotFoundError("study: quality model '" + q + "' does not exist");
+    EDGELM_RETURN_IF_ERROR(add(q, fs::path(q).stem().string(), q, true));
+  }
+  return out;
+}
+
+}  // namespace edgelm::study
