@@ -15,6 +15,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The synthesized file's vocabulary: synth's built-in byte-level vocabulary plus a few
+// merges (and their merged tokens in place of padding tokens). The engine's byte-level
+// BPE tokenizer refuses a gpt2 vocabulary without merges, and the study's request test
+// tokenizes a prompt; the weights are random, so which merges does not matter, only
+// that the vocabulary is a valid, loadable BPE.
+Result<VocabMetadata> StudyVocab(uint32_t n_vocab) {
+  EDGELM_ASSIGN_OR_RETURN(VocabMetadata v, BuiltinByteVocab(n_vocab));
+  static const char* kMerges[][2] = {{"\xC4\xA0", "t"}, {"h", "e"}, {"i", "n"}, {"\xC4\xA0", "a"}, {"e", "r"},
+                                     {"o", "n"}, {"\xC4\xA0", "s"}, {"r", "e"}};
+  // The first padding token follows <unk>, <s>, </s> and the 256 bytes.
+  size_t id = 259;
+  for (const auto& m : kMerges) {
+    if (id >= v.tokens.size()) break;
+    v.tokens[id] = std::string(m[0]) + m[1];
+    if (id < v.token_types.size()) v.token_types[id] = 1;  // normal
+    v.merges.push_back(std::string(m[0]) + " " + m[1]);
+    ++id;
+  }
+  return v;
+}
+
 bool IsFloatType(GgmlType t) { return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kBF16; }
 
 std::string TempName(const std::string& path) { return path + ".partial-" + std::to_string(::getpid()); }
@@ -135,6 +156,7 @@ Result<std::vector<PreparedModel>> PrepareModels(const StudyConfig& c, const std
           so.shape = preset->shape;
           so.preset = preset->name;
           so.type = t;
+          EDGELM_ASSIGN_OR_RETURN(so.vocab, StudyVocab(preset->shape.n_vocab));
           const std::string tmp = TempName(path);
           auto r = SynthesizeModel(so, tmp);
           if (!r.ok()) {

@@ -408,7 +408,12 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
     if (!c.hook_before.empty()) (void)study_store->AddHook(out.run_id, RunHook(c.hook_before, cfg));
     (void)spans.Take();
     std::string result = "failed";
-    auto outcome = runner.Run({cfg}, {}, [&](const bench::ConfigRecord& r) -> Status {
+    auto outcome = runner.Run({cfg}, {}, [&](const bench::ConfigRecord& record) -> Status {
+      // A configuration that failed before its warmups records 0 warmups run, which the
+      // store's reader then sees as a different configuration (the key includes the
+      // warmups asked for): keep the asked-for count on a failed record.
+      bench::ConfigRecord r = record;
+      if (r.status != "ok") r.warmups = r.config.warmups;
       EDGELM_RETURN_IF_ERROR(store->AddRecord(out.run_id, r));
       const auto d = bench::Derive(r);
       if (r.status == "ok" && d.ts.mean) {
