@@ -108,6 +108,10 @@ Result<std::unique_ptr<StudyStore>> StudyStore::Open(const std::string& path) {
     return IoError("results store '" + path + "': cannot open: " + (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
   }
   sqlite3_busy_timeout(s->db_, 5000);
+  // WAL with synchronous=NORMAL: a record survives a crash of edgelm (the bench rows,
+  // written FULL by the bench store, survive a power cut too); a fsync per energy or
+  // phase row would cost more than the configurations it describes.
+  sqlite3_exec(s->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, nullptr);
   char* err = nullptr;
   if (sqlite3_exec(s->db_, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string m = err ? err : "unknown";

@@ -101,7 +101,7 @@ std::string RenderChart(const ChartSpec& spec) {
   yr = Extend(yr, spec.y_from_zero);
 
   // Plot area; the bottom margin grows with rotated category names.
-  const double left = 70, right = 20, top = 34;
+  const double left = 70, right = 20, top = spec.series.size() > 1 ? 52.0 : 34.0;
   const double bottom = categorical ? 130 : 48;
   const double w = spec.width - left - right, h = spec.height - top - bottom;
   auto X = [&](double x) { return left + (x - xr.lo) / (xr.hi - xr.lo) * w; };
@@ -197,15 +197,27 @@ std::string RenderChart(const ChartSpec& spec) {
     if (s.bars) ++bar_index;
     o += "</g>\n";
   }
-  // Legend, top right, one row per series.
-  double ly = top + 4;
-  for (size_t si = 0; si < spec.series.size(); ++si) {
-    const auto& s = spec.series[si];
-    const std::string color = s.color.empty() ? kPalette[si % 8] : s.color;
-    o += "<g class=\"legend\"><rect x=\"" + Num(left + w - 190) + "\" y=\"" + Num(ly) +
-         "\" width=\"10\" height=\"10\" fill=\"" + color + "\"/><text x=\"" + Num(left + w - 175) + "\" y=\"" +
-         Num(ly + 9) + "\">" + HtmlEscape(s.name) + "</text></g>";
-    ly += 15;
+  // Legend: one row between the title and the plot (never over the marks), wrapping
+  // to the right edge; names longer than fit are cut in the legend (the tooltips and
+  // tables have them whole).
+  if (spec.series.size() > 1) {
+    const double row_y = 30;
+    const double slot = std::max(110.0, (spec.width - left - right) / static_cast<double>(spec.series.size()));
+    const size_t max_chars = static_cast<size_t>((slot - 20) / 6);
+    for (size_t si = 0; si < spec.series.size(); ++si) {
+      const auto& s = spec.series[si];
+      const std::string color = s.color.empty() ? kPalette[si % 8] : s.color;
+      const double lx = left + slot * static_cast<double>(si);
+      if (lx + 40 > spec.width) break;
+      std::string name = s.name;
+      if (name.size() > max_chars) {
+        size_t cut = max_chars;
+        while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+        name = name.substr(0, cut) + "…";
+      }
+      o += "<g class=\"legend\"><rect x=\"" + Num(lx) + "\" y=\"" + Num(row_y) + "\" width=\"10\" height=\"10\" fill=\"" +
+           color + "\"/><text x=\"" + Num(lx + 14) + "\" y=\"" + Num(row_y + 9) + "\">" + HtmlEscape(name) + "</text></g>";
+    }
   }
   o += "</svg>\n";
   return o;

@@ -160,8 +160,9 @@ void RecordEnergy(const BenchConfig& c, const std::vector<RecordedSpan>& spans, 
 void RecordPowerTimeline(const telemetry::Telemetry& t, int64_t t0_ns, int64_t t1_ns, double interval_ms,
                          report::StudyStore& store, int64_t run_id) {
   const double duration_s = double(t1_ns - t0_ns) * 1e-9;
-  // At least the sensor's shortest measurable interval; at most 600 windows.
-  double window_s = std::max({0.25, 3.5 * interval_ms * 1e-3, duration_s / 600});
+  // Long enough for the slowest sensor to resolve (more than three of its sampling
+  // intervals); at most 600 windows.
+  double window_s = std::max({0.5, 4 * interval_ms * 1e-3, duration_s / 600});
   std::map<std::string, report::PowerTimeline> by_source;
   std::vector<std::string> order;
   for (double s = 0; s + window_s <= duration_s + 1e-9; s += window_s) {
@@ -375,7 +376,6 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   } else {
     settings.energy_note = no_energy;
   }
-  settings.device_name = settings.energy_note;
   EDGELM_RETURN_IF_ERROR(study_store->PutSettings(out.run_id, settings));
   log("study run " + std::to_string(out.run_id) + ": " + std::to_string(grid.size()) + " configurations (" +
       std::to_string(done.size()) + " already complete), results in " + out.db_path);
@@ -449,7 +449,10 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   }
   if (tel) {
     (void)tel->Stop();
-    RecordPowerTimeline(*tel, bench_t0, MonotonicNs(), c.energy_interval_ms, *study_store, out.run_id);
+    // The sensors' own intervals (a source may not sample faster than it can resolve).
+    double interval_ms = c.energy_interval_ms;
+    for (const auto& s : tel->Report().sources) interval_ms = std::max(interval_ms, s.interval_ms);
+    RecordPowerTimeline(*tel, bench_t0, MonotonicNs(), interval_ms, *study_store, out.run_id);
   }
   EDGELM_RETURN_IF_ERROR(store->SetRunStatus(out.run_id, out.interrupted ? "interrupted" : "complete"));
   store.reset();

@@ -261,12 +261,15 @@ void ApplyQuick(StudyConfig* c) {
   }
   if (models.size() != c->models.size()) models.insert(models.begin(), "synth:stories15m");
   c->models = models;
+  c->name += " — quick setting (stories15M shape, short tests)";
   c->contexts = {64, 256};
   c->n_prompt = 32;
-  c->n_gen = 16;
-  c->repetitions = 2;
+  // Decode runs long enough (3 x 64 tokens) for a 100 ms energy sensor to resolve it:
+  // a phase shorter than three sampling intervals has no energy figure.
+  c->n_gen = 64;
+  c->repetitions = 3;
   c->warmups = 1;
-  c->request_tokens = 16;
+  c->request_tokens = 32;
   c->quality_chunks = std::min<uint32_t>(c->quality_chunks, 2);
 }
 

@@ -108,6 +108,10 @@ CommandRunner AddStudy(CLI::App& root) {
   return [f, sub] {
     f->raw_args.clear();
     for (const auto* opt : sub->get_options()) {
+      if (opt->get_expected_min() == 0) {
+        if (opt->count() > 0) f->raw_args.push_back(opt->get_name());
+        continue;
+      }
       for (const auto& r : opt->results()) f->raw_args.push_back(opt->get_name() + " " + r);
     }
     return RunStudyCommand(*f);
