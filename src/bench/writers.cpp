@@ -24,14 +24,23 @@ std::string Fmt(const char* format, double v) {
 
 std::string OptFmt(const char* format, const std::optional<double>& v) { return v ? Fmt(format, *v) : "-"; }
 
-// Context fields repeated on every CSV row and JSONL line (llama-bench names where they exist).
-json ContextFields(const BenchReport& report) {
+// Context fields repeated on every CSV row and JSONL line (llama-bench names where they
+// exist), with the file size of the row's model.
+json ContextFields(const BenchReport& report, const ConfigRecord& r) {
   const RunContext& c = report.context;
+  json file_bytes = nullptr;
+  for (const auto& m : c.models) {
+    if (m.path == r.config.model_path) file_bytes = m.size_bytes;
+  }
   json f = {{"run_id", report.run_id ? json(*report.run_id) : json(nullptr)},
             {"run_status", report.status},
             {"edgelm_version", c.edgelm_version},
             {"build_commit", c.build_commit},
             {"build_type", c.build_type},
+            {"compiler", c.compiler},
+            {"build_flags", c.build_flags},
+            {"isa_best", c.isa_best},
+            {"model_file_bytes", file_bytes},
             {"cpu_info", c.cpu_info},
             {"n_cores", c.n_cores},
             {"governor", c.governor ? json(*c.governor) : json(nullptr)},
@@ -43,7 +52,8 @@ json ContextFields(const BenchReport& report) {
 
 const std::vector<std::string>& ContextColumns() {
   static const std::vector<std::string> cols = {"run_id", "run_status", "edgelm_version", "build_commit",
-                                                "build_type", "cpu_info", "n_cores", "governor",
+                                                "build_type", "compiler", "build_flags", "isa_best",
+                                                "model_file_bytes", "cpu_info", "n_cores", "governor",
                                                 "mem_total_bytes", "kernel", "run_date"};
   return cols;
 }
@@ -144,8 +154,8 @@ std::string FormatCsv(const BenchReport& report) {
   const std::vector<std::string> cols = CsvColumns();
   for (size_t i = 0; i < cols.size(); ++i) out << (i ? "," : "") << cols[i];
   out << "\n";
-  const json ctx = ContextFields(report);
   for (const ConfigRecord& r : report.records) {
+    const json ctx = ContextFields(report, r);
     const json rec = RecordToJson(r);
     for (size_t i = 0; i < cols.size(); ++i) {
       const json& v = i < ContextColumns().size() ? ctx.at(cols[i]) : rec.at(cols[i]);
@@ -168,9 +178,9 @@ std::string FormatJson(const BenchReport& report) {
 
 std::string FormatJsonl(const BenchReport& report) {
   std::string out;
-  const json ctx = ContextFields(report);
   for (const ConfigRecord& r : report.records) {
     json line = RecordToJson(r);
+    const json ctx = ContextFields(report, r);
     for (const auto& [k, v] : ctx.items()) line[k] = v;
     out += line.dump() + "\n";
   }

@@ -97,7 +97,7 @@ Result<std::unique_ptr<Model>> LoadModelImpl(const LoadOptions& options) {
   EDGELM_RETURN_IF_ERROR(model->arch_->BindWeights(binder, model->weights_));
   EDGELM_ASSIGN_OR_RETURN(model->tokenizer_, LoadModelTokenizer(file));
   // The embedding may have padding rows beyond the tokenizer's tokens, never fewer rows.
-  if (model->tokenizer_ && model->tokenizer_->n_vocab() > static_cast<int32_t>(hp.n_vocab)) {
+  if (model->tokenizer_->n_vocab() > static_cast<int32_t>(hp.n_vocab)) {
     return CorruptError("the tokenizer has " + std::to_string(model->tokenizer_->n_vocab()) +
                         " tokens but token_embd.weight has only " + std::to_string(hp.n_vocab) +
                         " rows: token ids would index past the embedding");

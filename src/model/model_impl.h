@@ -18,10 +18,7 @@ namespace edgelm {
 class ModelImpl final : public Model {
  public:
   const ModelInfo& info() const override { return info_; }
-  const Tokenizer& tokenizer() const override {
-    EDGELM_CHECK_MSG(tokenizer_ != nullptr, "this build has no tokenizer layer");
-    return *tokenizer_;
-  }
+  const Tokenizer& tokenizer() const override { return *tokenizer_; }
   const LoadTimings& load_timings() const override { return timings_; }
   const GgufFile& gguf() const override { return *file_; }
   Result<std::unique_ptr<Session>> NewSession(const SessionOptions& options) const override;

@@ -99,6 +99,11 @@ class PowerLogSensor : public Sensor {
       if (r < 0) return IoError("reading --power-log '" + path_ + "': " + ErrnoText(errno));
       if (r == 0) break;
       partial_.append(buf, static_cast<size_t>(r));
+      // A log line is tens of bytes; 64 KiB without a newline is not a meter log.
+      if (partial_.size() > 64 * 1024 && partial_.find('\n') == std::string::npos) {
+        partial_.clear();
+        return CorruptError("--power-log '" + path_ + "' has a line longer than 64 KiB: not a '<unix_time_s>,<watts>' log");
+      }
     }
     Status bad;
     size_t start = 0;

@@ -47,18 +47,29 @@ class SysfsPowerSensor : public Sensor {
   int64_t min_update_interval_ns() const override { return min_update_ns_; }
   const std::vector<ChannelInfo>& channels() const override { return channels_; }
   Status Open() override {
+    files_a_.clear();
+    files_b_.clear();
+    for (const ChannelSpec& spec : specs_) {
+      EDGELM_ASSIGN_OR_RETURN(PolledFile a, root_.OpenPolled(spec.path_a));
+      files_a_.push_back(std::move(a));
+      PolledFile b;
+      if (!spec.path_b.empty()) {
+        EDGELM_ASSIGN_OR_RETURN(b, root_.OpenPolled(spec.path_b));
+      }
+      files_b_.push_back(std::move(b));
+    }
     std::vector<Sample> probe;
     return Read(0, &probe);
   }
   Status Read(int64_t now_ns, std::vector<Sample>* out) override {
     Sample s;
     s.t_ns = now_ns;
-    for (const ChannelSpec& spec : specs_) {
-      EDGELM_ASSIGN_OR_RETURN(int64_t a, root_.ReadInt64(spec.path_a));
-      if (spec.path_b.empty()) {
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      EDGELM_ASSIGN_OR_RETURN(int64_t a, files_a_[i].ReadInt64());
+      if (specs_[i].path_b.empty()) {
         s.values.push_back(double(a));
       } else {
-        EDGELM_ASSIGN_OR_RETURN(int64_t b, root_.ReadInt64(spec.path_b));
+        EDGELM_ASSIGN_OR_RETURN(int64_t b, files_b_[i].ReadInt64());
         s.values.push_back(double(a) * double(b));  // mV x mA = uW
       }
     }
@@ -71,6 +82,7 @@ class SysfsPowerSensor : public Sensor {
   std::string name_, source_, coverage_;
   std::vector<ChannelSpec> specs_;
   std::vector<ChannelInfo> channels_;
+  std::vector<PolledFile> files_a_, files_b_;
   int64_t min_update_ns_;
 };
 

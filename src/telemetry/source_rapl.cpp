@@ -40,6 +40,7 @@ class RaplSensor : public Sensor {
 
   Status Open() override {
     channels_.clear();
+    files_.clear();
     for (const RaplZone& z : zones_) {
       ChannelInfo c;
       c.name = z.name + (z.name.rfind("package", 0) == 0 ? "" : "@" + z.id);
@@ -56,8 +57,10 @@ class RaplSensor : public Sensor {
       }
       c.origin = root_.Resolve(z.dir + "/energy_uj");
       channels_.push_back(c);
-      Result<uint64_t> v = root_.ReadUint64(z.dir + "/energy_uj");
+      EDGELM_ASSIGN_OR_RETURN(PolledFile f, root_.OpenPolled(z.dir + "/energy_uj"));
+      Result<uint64_t> v = f.ReadUint64();
       if (!v.ok()) return v.status();
+      files_.push_back(std::move(f));
     }
     return Status::Ok();
   }
@@ -66,9 +69,9 @@ class RaplSensor : public Sensor {
   Status Read(int64_t now_ns, std::vector<Sample>* out) override {
     Sample s;
     s.t_ns = now_ns;
-    s.values.reserve(zones_.size());
-    for (const RaplZone& z : zones_) {
-      EDGELM_ASSIGN_OR_RETURN(uint64_t v, root_.ReadUint64(z.dir + "/energy_uj"));
+    s.values.reserve(files_.size());
+    for (const PolledFile& f : files_) {
+      EDGELM_ASSIGN_OR_RETURN(uint64_t v, f.ReadUint64());
       s.values.push_back(double(v));
     }
     out->push_back(std::move(s));
@@ -80,6 +83,7 @@ class RaplSensor : public Sensor {
   std::vector<RaplZone> zones_;
   bool use_psys_;
   std::vector<ChannelInfo> channels_;
+  std::vector<PolledFile> files_;
 };
 
 bool IsRaplZoneName(const std::string& entry) {

@@ -32,6 +32,66 @@ Status ErrnoStatus(int err, const std::string& what, const std::string& path) {
 
 }  // namespace
 
+PolledFile::~PolledFile() {
+  if (fd_ >= 0) close(fd_);
+}
+
+PolledFile& PolledFile::operator=(PolledFile&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = o.fd_;
+    path_ = std::move(o.path_);
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+Result<std::string> PolledFile::ReadSmall() const {
+  if (fd_ < 0) return InternalError("PolledFile read before open: " + path_);
+  char buf[128];  // numeric attributes are at most ~22 bytes
+  ssize_t n;
+  do {
+    n = pread(fd_, buf, sizeof(buf) - 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoStatus(errno, "cannot read", path_);
+  std::string text(buf, static_cast<size_t>(n));
+  size_t nl = text.find('\n');
+  if (nl != std::string::npos) text.resize(nl);
+  return Trim(text);
+}
+
+Result<int64_t> PolledFile::ReadInt64() const {
+  Result<std::string> line = ReadSmall();
+  if (!line.ok()) return line.status();
+  std::optional<int64_t> v = ParseInt64(*line);
+  if (!v) return CorruptError("'" + path_ + "' holds '" + line->substr(0, 40) + "', expected a decimal integer");
+  return *v;
+}
+
+Result<uint64_t> PolledFile::ReadUint64() const {
+  Result<std::string> line = ReadSmall();
+  if (!line.ok()) return line.status();
+  const std::string& t = *line;
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long v = t.empty() || t[0] == '-' ? 0 : std::strtoull(t.c_str(), &end, 10);
+  if (t.empty() || t[0] == '-' || errno != 0 || end == t.c_str() || *end != '\0') {
+    return CorruptError("'" + path_ + "' holds '" + t.substr(0, 40) + "', expected an unsigned decimal integer");
+  }
+  return static_cast<uint64_t>(v);
+}
+
+Result<PolledFile> SysfsRoot::OpenPolled(const std::string& abs_path) const {
+  const std::string path = Resolve(abs_path);
+  if (fault_) {
+    int err = fault_(abs_path);
+    if (err != 0) return ErrnoStatus(err, "cannot open", path);
+  }
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "cannot open", path);
+  return PolledFile(fd, path);
+}
+
 SysfsRoot::SysfsRoot(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   if (root_.empty()) root_ = "/";

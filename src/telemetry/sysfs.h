@@ -17,6 +17,29 @@
 
 namespace edgelm::telemetry {
 
+// A sysfs attribute kept open for sampling: each read is one pread() from offset 0
+// (sysfs regenerates the value for every read from the start), instead of
+// open/read/close, which keeps the sampler's cost low at short intervals.
+class PolledFile {
+ public:
+  PolledFile() = default;
+  PolledFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PolledFile();
+  PolledFile(PolledFile&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
+  PolledFile& operator=(PolledFile&& o) noexcept;
+  PolledFile(const PolledFile&) = delete;
+  PolledFile& operator=(const PolledFile&) = delete;
+
+  Result<int64_t> ReadInt64() const;
+  Result<uint64_t> ReadUint64() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  Result<std::string> ReadSmall() const;
+  int fd_ = -1;
+  std::string path_;
+};
+
 class SysfsRoot {
  public:
   // `root` "" or "/" means the real file system.
@@ -41,6 +64,8 @@ class SysfsRoot {
   // Entries of a directory whose names start with `prefix`, sorted in natural order
   // (hwmon2 before hwmon10). Empty when the directory does not exist.
   std::vector<std::string> List(const std::string& abs_dir, const std::string& prefix = "") const;
+  // Opens an attribute for repeated reads (the fault injector applies here).
+  Result<PolledFile> OpenPolled(const std::string& abs_path) const;
   // Whether opening for reading succeeds (0) or the errno it fails with.
   int ReadableErrno(const std::string& abs_path) const;
 

@@ -39,14 +39,19 @@ class LevelSensor : public Sensor {
   int64_t min_update_interval_ns() const override { return min_ns_; }
   const std::vector<ChannelInfo>& channels() const override { return channels_; }
   Status Open() override {
+    files_.clear();
+    for (const auto& p : paths_) {
+      EDGELM_ASSIGN_OR_RETURN(PolledFile f, root_.OpenPolled(p));
+      files_.push_back(std::move(f));
+    }
     std::vector<Sample> probe;
     return Read(0, &probe);
   }
   Status Read(int64_t now_ns, std::vector<Sample>* out) override {
     Sample s;
     s.t_ns = now_ns;
-    for (const auto& p : paths_) {
-      EDGELM_ASSIGN_OR_RETURN(int64_t v, root_.ReadInt64(p));
+    for (const PolledFile& f : files_) {
+      EDGELM_ASSIGN_OR_RETURN(int64_t v, f.ReadInt64());
       s.values.push_back(double(v));
     }
     out->push_back(std::move(s));
@@ -58,6 +63,7 @@ class LevelSensor : public Sensor {
   std::string name_, coverage_;
   std::vector<ChannelInfo> channels_;
   std::vector<std::string> paths_;
+  std::vector<PolledFile> files_;
   int64_t min_ns_;
 };
 

@@ -148,6 +148,8 @@ TEST(WritersTest, JsonlLinesStandAlone) {
     EXPECT_EQ(l["cpu_info"], "Test CPU, model \"X\"");
     EXPECT_EQ(l["kernel"], "Linux 6.1.0 x86_64");
     EXPECT_EQ(l["run_date"], "2026-11-21T08:00:00Z");
+    EXPECT_EQ(l["model_file_bytes"], 1048576);
+    EXPECT_EQ(l["compiler"], "GNU 12.2.0");
   }
   EXPECT_EQ(lines[0]["test"], "pp16");
   EXPECT_DOUBLE_EQ(lines[0]["avg_ts"].get<double>(), kPpMeanTs);
@@ -166,6 +168,9 @@ TEST(WritersTest, CsvParsesBack) {
   const auto& pp = rows[1];
   EXPECT_EQ(pp[at["run_id"]], "7");
   EXPECT_EQ(pp[at["cpu_info"]], "Test CPU, model \"X\"");
+  EXPECT_EQ(pp[at["model_file_bytes"]], "1048576");
+  EXPECT_EQ(pp[at["isa_best"]], "avx2");
+  EXPECT_EQ(pp[at["build_flags"]], "-O3");
   EXPECT_EQ(pp[at["governor"]], "performance");
   EXPECT_EQ(pp[at["model_filename"]], "tiny.gguf");
   EXPECT_EQ(pp[at["n_threads"]], "2");

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "telemetry/doctor.h"
+#include "telemetry/report_json.h"
 #include "telemetry/telemetry.h"
 #include "test_util.h"
 
@@ -117,6 +118,22 @@ TEST(TelemetrySessionTest, BaselinePhasesThermalAndCounters) {
   EXPECT_GT(r.overhead.wall_ns, 0);
   EXPECT_LT(r.overhead.core_fraction(), 0.05);
   ASSERT_TRUE(r.baseline_start_ns);
+
+  // JSON: measured figures as numbers, refused ones as null with the reason (never 0).
+  nlohmann::json j = nlohmann::json::parse(TelemetryReportJson(r));
+  ASSERT_EQ(j["phases"].size(), 2u);
+  const auto& je = j["phases"][0]["energy"][0];
+  EXPECT_EQ(je["source"], "external");
+  EXPECT_EQ(je["estimated"], false);
+  EXPECT_NEAR(je["gross"]["joules"].get<double>(), *e.gross.value, 1e-12);
+  EXPECT_NEAR(je["baseline_watts"].get<double>(), 8.0, 1e-9);
+  const auto& jt = j["phases"][1]["energy"][0];
+  EXPECT_TRUE(jt["gross"]["joules"].is_null());
+  EXPECT_TRUE(jt["joules_per_token"].is_null());
+  EXPECT_NE(jt["gross"]["reason"].get<std::string>().find("too short"), std::string::npos);
+  EXPECT_EQ(j["phases"][0]["throttling_suspected"], true);
+  EXPECT_EQ(j["phases"][0]["counters"].size(), 4u);
+  EXPECT_EQ(j["sources"][0]["channels"][0]["unit"], "W");
 }
 
 TEST(TelemetrySessionTest, EstimateIsAlwaysMarked) {
