@@ -4,10 +4,12 @@
 
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_writer.h"
 #include "kernels/quantize.h"
+#include "model/quantize_model.h"
 #include "synth/synth.h"
 
 namespace edgelm::study {
@@ -36,7 +38,6 @@ Result<VocabMetadata> StudyVocab(uint32_t n_vocab) {
   return v;
 }
 
-bool IsFloatType(GgmlType t) { return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kBF16; }
 
 std::string TempName(const std::string& path) { return path + ".partial-" + std::to_string(::getpid()); }
 
@@ -71,49 +72,15 @@ Result<FileWeights> DescribeWeights(const std::string& path) {
   return w;
 }
 
-Status RequantizeFile(const std::string& src, const std::string& dst, GgmlType type) {
-  EDGELM_ASSIGN_OR_RETURN(auto in, GgufFile::Open(src));
-  GgufWriter w;
-  for (const auto& kv : in->metadata()) w.CopyKeyValue(kv);
-  if (auto ft = SynthFileTypeId(type)) w.SetU32("general.file_type", *ft);
-  std::vector<GgmlType> types;
-  for (const auto& t : in->tensors()) {
-    GgmlType out = t.type;
-    if (t.n_dims >= 2 && IsFloatType(t.type)) {
-      out = SynthTypeForRow(type, t.ne[0]);
-    } else if (t.n_dims >= 2 && t.type != type) {
-      return InvalidArgumentError("re-quantizing '" + src + "' to " + GgmlTypeName(type) + ": tensor '" + t.name +
-                                  "' is " + GgmlTypeName(t.type) + "; re-quantizing needs F32/F16/BF16 weights "
-                                  "(quantizing an already quantized file would compound the error)");
-    }
-    types.push_back(out);
-    EDGELM_RETURN_IF_ERROR(w.AddTensor(t.name, out, std::span<const int64_t>(t.ne, t.n_dims)));
-  }
+Status RequantizeFile(const std::string& src, const std::string& dst, const std::string& type, int n_threads) {
+  EDGELM_ASSIGN_OR_RETURN(QuantizeTarget target, ParseQuantizeTarget(type));
   const std::string tmp = TempName(dst);
-  EDGELM_RETURN_IF_ERROR(w.Begin(tmp));
-  std::vector<float> rows;
-  std::vector<uint8_t> q;
-  for (size_t i = 0; i < in->tensors().size(); ++i) {
-    const auto& t = in->tensors()[i];
-    if (types[i] == t.type) {
-      EDGELM_RETURN_IF_ERROR(w.Write(t.data, t.n_bytes));
-      continue;
-    }
-    // Row by row blocks of at most 64 rows: a few MiB of memory for any model.
-    const int64_t n_per_row = t.ne[0];
-    const int64_t n_rows = static_cast<int64_t>(t.n_elements / static_cast<uint64_t>(n_per_row));
-    const auto src_row = GgmlRowBytes(t.type, n_per_row), dst_row = GgmlRowBytes(types[i], n_per_row);
-    if (!src_row || !dst_row) return InternalError("no row size for tensor '" + t.name + "'");
-    for (int64_t r = 0; r < n_rows; r += 64) {
-      const int64_t n = std::min<int64_t>(64, n_rows - r);
-      rows.resize(static_cast<size_t>(n * n_per_row));
-      q.resize(static_cast<size_t>(n) * *dst_row);
-      EDGELM_RETURN_IF_ERROR(DequantizeRows(t.type, t.data + static_cast<uint64_t>(r) * *src_row, rows.data(), n, n_per_row));
-      EDGELM_RETURN_IF_ERROR(QuantizeRows(types[i], rows.data(), q.data(), n, n_per_row));
-      EDGELM_RETURN_IF_ERROR(w.Write(q.data(), q.size()));
-    }
+  auto r = QuantizeModelFile(src, tmp, target, n_threads);
+  if (!r.ok()) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    return r.status();
   }
-  EDGELM_RETURN_IF_ERROR(w.Finish());
   return Commit(tmp, dst);
 }
 
@@ -125,12 +92,13 @@ Result<std::vector<PreparedModel>> PrepareModels(const StudyConfig& c, const std
   if (ec) return IoError("cannot create the cache directory '" + cache + "': " + ec.message());
   std::vector<GgmlType> types;
   for (const auto& name : c.weight_types) {
-    auto t = ParseGgmlTypeName(name);
-    if (!t || !IsSupportedWeightType(*t)) {
-      return InvalidArgumentError("study: weight type '" + name + "' is not one edgelm can write (F32, F16, BF16, Q8_0, "
-                                  "Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K)");
+    // Quantization targets (also the Q4_K_M-style mixes, for files); synthesis writes
+    // the target's base type.
+    auto target = ParseQuantizeTarget(name);
+    if (!target.ok()) {
+      return InvalidArgumentError("study: weight type '" + name + "': " + target.status().message());
     }
-    types.push_back(*t);
+    types.push_back(target->base);
   }
   std::vector<PreparedModel> out;
   auto add = [&](const std::string& path, const std::string& label, const std::string& origin, bool quality) -> Status {
@@ -176,16 +144,12 @@ Result<std::vector<PreparedModel>> PrepareModels(const StudyConfig& c, const std
       EDGELM_RETURN_IF_ERROR(add(m, fs::path(m).stem().string(), m, false));
       continue;
     }
-    for (GgmlType t : types) {
-      const std::string path =
-          (fs::path(cache) / (fs::path(m).stem().string() + "-requant-" + GgmlTypeName(t) + ".gguf")).string();
+    for (const std::string& t : c.weight_types) {
+      const std::string path = (fs::path(cache) / (fs::path(m).stem().string() + "-requant-" + t + ".gguf")).string();
       if (!fs::exists(path) || fs::last_write_time(path, ec) < fs::last_write_time(m, ec)) {
-        log("re-quantizing " + m + " to " + GgmlTypeName(t) + " into " + path);
-        Status st = RequantizeFile(m, path, t);
-        if (!st.ok()) {
-          fs::remove(TempName(path), ec);
-          return st.WithContext("re-quantizing " + m);
-        }
+        log("re-quantizing " + m + " to " + t + " into " + path);
+        Status st = RequantizeFile(m, path, t, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+        if (!st.ok()) return st.WithContext("re-quantizing " + m);
       }
       EDGELM_RETURN_IF_ERROR(add(path, fs::path(m).stem().string(), m, false));
     }

@@ -31,9 +31,10 @@ Result<std::vector<PreparedModel>> PrepareModels(const StudyConfig& config,
                                                  const std::function<void(const std::string&)>& log,
                                                  const std::atomic<bool>* interrupt);
 
-// Writes `src` with every matrix of an F32/F16/BF16 type converted to `type` (rows that
-// do not fit the type's block fall back as llama.cpp does); other tensors are copied.
-Status RequantizeFile(const std::string& src, const std::string& dst, GgmlType type);
+// Writes `src` quantized to `type` (a QuantizeTarget name: Q8_0, Q4_0, Q4_K_M...) with
+// the model layer's quantizer (llama-quantize's tensor rules), under a temporary name
+// renamed when complete. A source whose matrices are already quantized is refused.
+Status RequantizeFile(const std::string& src, const std::string& dst, const std::string& type, int n_threads);
 
 // Bits per weight (all tensor bytes × 8 / all tensor elements) and the dominant matrix
 // type of a GGUF file.

@@ -261,7 +261,12 @@ void ApplyQuick(StudyConfig* c) {
   }
   if (models.size() != c->models.size()) models.insert(models.begin(), "synth:stories15m");
   c->models = models;
-  c->name += " — quick setting (stories15M shape, short tests)";
+  c->name += " — quick setting (stories15M shape, one thread, short tests)";
+  // One thread: a CI machine shares its cores with other jobs, and a thread pool with
+  // more threads than free cores waits a scheduler slice at every barrier, which would
+  // make the reduced setting slow without measuring anything useful. Thread scaling is
+  // in the full study.
+  c->threads = {1};
   c->contexts = {64, 256};
   c->n_prompt = 32;
   // Decode runs long enough (3 x 64 tokens) for a 100 ms energy sensor to resolve it:
