@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -399,6 +400,32 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   out.n_skipped = out.n_configs - n_todo;
   std::map<std::string, std::string> labels;
   for (const auto& m : models) labels[m.path] = m.label;
+  // The energy of a configuration is computed once the sensors have sampled past its
+  // end (an interval needs a sample at or after each of its ends): after the next
+  // configuration, or after the telemetry stopped.
+  struct Pending {
+    BenchConfig config;
+    std::vector<RecordedSpan> spans;
+  };
+  std::vector<Pending> pending;
+  double slowest_interval_ms = c.energy_interval_ms;
+  if (tel) {
+    for (const auto& s : tel->Report().sources) slowest_interval_ms = std::max(slowest_interval_ms, s.interval_ms);
+  }
+  const int64_t settle_ns = static_cast<int64_t>(2 * slowest_interval_ms * 1e6);
+  auto flush_energy = [&](int64_t cutoff_ns) {
+    std::vector<Pending> keep;
+    for (auto& p : pending) {
+      int64_t last = 0;
+      for (const auto& sp : p.spans) last = std::max(last, sp.end_ns);
+      if (last <= cutoff_ns) {
+        RecordEnergy(p.config, p.spans, tel.get(), no_energy, bench_t0, *study_store, out.run_id);
+      } else {
+        keep.push_back(std::move(p));
+      }
+    }
+    pending = std::move(keep);
+  };
   for (const auto& cfg : grid) {
     if (done.count(cfg.Key())) continue;
     if (o.interrupt && o.interrupt->load()) {
@@ -427,7 +454,8 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
       return Status::Ok();
     });
     if (!outcome.ok()) return outcome.status();
-    RecordEnergy(cfg, spans.Take(), tel.get(), no_energy, bench_t0, *study_store, out.run_id);
+    pending.push_back({cfg, spans.Take()});
+    flush_energy(MonotonicNs() - settle_ns);
     ++n_run;
     const double elapsed = double(MonotonicNs() - bench_t0) * 1e-9;
     const double eta = elapsed / n_run * (n_todo - n_run);
@@ -448,12 +476,12 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
     RunQuality(c, models, threads, bench_t0, *study_store, out.run_id, log, o.interrupt);
   }
   if (tel) {
+    // Let every sensor take a sample past the last phase, then stop sampling.
+    bench::InterruptibleSleep(double(settle_ns) * 1e-9, nullptr);
     (void)tel->Stop();
-    // The sensors' own intervals (a source may not sample faster than it can resolve).
-    double interval_ms = c.energy_interval_ms;
-    for (const auto& s : tel->Report().sources) interval_ms = std::max(interval_ms, s.interval_ms);
-    RecordPowerTimeline(*tel, bench_t0, MonotonicNs(), interval_ms, *study_store, out.run_id);
   }
+  flush_energy(std::numeric_limits<int64_t>::max());
+  if (tel) RecordPowerTimeline(*tel, bench_t0, MonotonicNs(), slowest_interval_ms, *study_store, out.run_id);
   EDGELM_RETURN_IF_ERROR(store->SetRunStatus(out.run_id, out.interrupted ? "interrupted" : "complete"));
   store.reset();
 

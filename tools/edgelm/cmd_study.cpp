@@ -60,7 +60,8 @@ int RunStudyCommand(const StudyFlags& f) {
     origin = f.config;
   }
   auto config = study::ParseStudyConfig(text, origin);
-  if (!config.ok()) return ReportError(config.status());
+  // A bad study file is a usage error (exit 2), like a bad flag.
+  if (!config.ok()) return UsageError(config.status().message());
   if (!eff.quality_models.empty()) config->quality_models = eff.quality_models;
   if (!eff.quality_text.empty()) config->quality_text = eff.quality_text;
   if (!eff.cache_dir.empty()) config->cache_dir = eff.cache_dir;
@@ -78,7 +79,10 @@ int RunStudyCommand(const StudyFlags& f) {
   for (const auto& a : f.raw_args) o.command_line += " " + a;
   o.interrupt = &InstallInterruptHandler();
   auto outcome = study::RunStudy(o);
-  if (!outcome.ok()) return ReportError(outcome.status());
+  if (!outcome.ok()) {
+    return outcome.status().code() == StatusCode::kInvalidArgument ? UsageError(outcome.status().message())
+                                                                    : ReportError(outcome.status());
+  }
   std::fprintf(stderr, "edgelm: study run %lld: %d configurations run, %d skipped (already complete), %d failed, %.0f s\n",
                static_cast<long long>(outcome->run_id), outcome->n_done, outcome->n_skipped, outcome->n_failed,
                outcome->seconds);
