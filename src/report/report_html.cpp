@@ -28,7 +28,7 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 svg.chart{background:#fff;border:1px solid #e4e4e4;margin:8px 0;font-size:11px}
 svg .grid{stroke:#eee}svg .frame,svg .tick{stroke:#888}svg .ctitle{font-size:13px;font-weight:600}
 svg .rule line{stroke:#D55E00;stroke-dasharray:6 4;stroke-width:1.5}svg .rule text{fill:#D55E00}
-svg .band-prefill{fill:#56B4E9;opacity:0.18}svg .band-decode{fill:#009E73;opacity:0.15}svg .band-quality{fill:#CC79A7;opacity:0.15}
+svg .band-prefill{fill:#56B4E9;opacity:0.18}svg .band-decode{fill:#009E73;opacity:0.15}svg .band-quality{fill:#CC79A7;opacity:0.15}svg .band-request{fill:#E69F00;opacity:0.15}
 pre{white-space:pre-wrap;background:#f7f7f7;padding:8px;font-size:0.85em}
 )css";
 

@@ -130,8 +130,17 @@ std::string RenderChart(const ChartSpec& spec) {
   if (categorical) {
     for (size_t i = 0; i < spec.x_categories.size(); ++i) {
       const double x = X(static_cast<double>(i));
+      // Rotated names longer than the margin are cut (the tooltips and tables have them
+      // whole), at a UTF-8 boundary.
+      std::string name = spec.x_categories[i];
+      if (name.size() > 26) {
+        size_t cut = 25;
+        while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+        name = name.substr(0, cut) + "…";
+      }
       o += "<text x=\"" + Num(x) + "\" y=\"" + Num(top + h + 12) + "\" text-anchor=\"end\" transform=\"rotate(-35 " +
-           Num(x) + " " + Num(top + h + 12) + ")\">" + HtmlEscape(spec.x_categories[i]) + "</text>";
+           Num(x) + " " + Num(top + h + 12) + ")\"><title>" + HtmlEscape(spec.x_categories[i]) + "</title>" +
+           HtmlEscape(name) + "</text>";
     }
   } else {
     for (double t : NiceTicks(xr.lo, xr.hi, 8)) {
