@@ -406,6 +406,8 @@ std::string PowerSection(const ReportInput& in) {
     chart.series = {s};
     for (const auto& ph : in.study.phases) chart.bands.push_back({ph.t0_s, ph.t1_s, ph.phase, ph.phase + ": " + ph.config_key});
     o += RenderChart(chart);
+    o += "<p class=\"note\">Shaded: prefill (blue), decode (green), request test (orange), quality evaluation "
+         "(pink); each band spans a configuration's measured repetitions.</p>\n";
     drew = true;
   }
   if (!drew && in.study.power.empty()) {
