@@ -1,5 +1,8 @@
 #include "report/findings.h"
 
+#include "analysis/cost.h"
+#include "analysis/pareto.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -76,20 +79,20 @@ std::vector<MemoryRow> MemoryRows(const ReportInput& in) {
 }
 
 std::vector<size_t> ParetoFront(const std::vector<std::pair<double, double>>& p) {
-  std::vector<size_t> front;
-  for (size_t i = 0; i < p.size(); ++i) {
-    bool dominated = false;
-    for (size_t j = 0; j < p.size() && !dominated; ++j) {
-      if (j == i) continue;
-      const bool ge = p[j].first >= p[i].first && p[j].second >= p[i].second;
-      const bool gt = p[j].first > p[i].first || p[j].second > p[i].second;
-      // Exact duplicates: keep the first of them only.
-      dominated = (ge && gt) || (p[j] == p[i] && j < i);
-    }
-    if (!dominated) front.push_back(i);
+  // The front itself is the analysis layer's; the report shows each duplicate once and
+  // orders the front by its first coordinate for drawing the step line.
+  std::vector<analysis::ObjectivePoint> pts;
+  for (size_t i = 0; i < p.size(); ++i) pts.push_back({std::to_string(i), p[i].first, p[i].second});
+  auto front = analysis::ParetoFront(pts, analysis::Goal::kMaximize, analysis::Goal::kMaximize);
+  std::vector<size_t> out;
+  if (!front.ok()) return out;  // non-finite coordinates: no front to draw
+  for (size_t i : *front) {
+    bool duplicate = false;
+    for (size_t j : out) duplicate = duplicate || p[j] == p[i];
+    if (!duplicate) out.push_back(i);
   }
-  std::sort(front.begin(), front.end(), [&](size_t a, size_t b) { return p[a].first < p[b].first; });
-  return front;
+  std::sort(out.begin(), out.end(), [&](size_t a, size_t b) { return p[a].first < p[b].first || (p[a].first == p[b].first && a < b); });
+  return out;
 }
 
 std::vector<EfficiencyPoint> DecodeEfficiency(const ReportInput& in) {
@@ -126,21 +129,33 @@ std::vector<EfficiencyPoint> DecodeEfficiency(const ReportInput& in) {
 
 CostFigure EdgeCost(const Prices& prices, double tokens_per_s, double joules_per_token) {
   CostFigure c;
+  if (prices.device_usd && prices.electricity_usd_per_kwh && tokens_per_s > 0) {
+    // The formula is the analysis layer's (analysis/cost.h); idle power is not counted
+    // (the report says the device is assumed to do nothing else off duty).
+    analysis::EdgeCostInputs in;
+    in.device_price_usd = *prices.device_usd;
+    in.lifetime_years = prices.amortisation_years;
+    in.duty_cycle = prices.duty_cycle;
+    in.tokens_per_s = tokens_per_s;
+    in.joules_per_token = joules_per_token;
+    in.electricity_usd_per_kwh = *prices.electricity_usd_per_kwh;
+    auto cost = analysis::ComputeEdgeCost(in);
+    if (!cost.ok()) {
+      c.reason = cost.status().message();
+      return c;
+    }
+    c.capex_usd_per_1m = cost->capex_usd_per_million_tokens;
+    c.energy_usd_per_1m = cost->energy_usd_per_million_tokens;
+    c.total_usd_per_1m = cost->usd_per_million_tokens;
+    return c;
+  }
   if (prices.electricity_usd_per_kwh) {
-    c.energy_usd_per_1m = joules_per_token * 1e6 / 3.6e6 * *prices.electricity_usd_per_kwh;
+    c.energy_usd_per_1m = joules_per_token * 1e6 / analysis::kJoulesPerKwh * *prices.electricity_usd_per_kwh;
   }
-  if (prices.device_usd && tokens_per_s > 0 && prices.duty_cycle > 0 && prices.amortisation_years > 0) {
-    const double tokens = tokens_per_s * prices.duty_cycle * prices.amortisation_years * kSecondsPerYear;
-    c.capex_usd_per_1m = *prices.device_usd / tokens * 1e6;
-  }
-  if (c.energy_usd_per_1m && c.capex_usd_per_1m) {
-    c.total_usd_per_1m = *c.energy_usd_per_1m + *c.capex_usd_per_1m;
-  } else {
-    std::string missing;
-    if (!prices.electricity_usd_per_kwh) missing += "electricity price ([prices] electricity_usd_per_kwh)";
-    if (!prices.device_usd) missing += std::string(missing.empty() ? "" : " and ") + "device price ([prices] device_usd)";
-    c.reason = missing.empty() ? "no throughput" : "no " + missing + " in the study";
-  }
+  std::string missing;
+  if (!prices.electricity_usd_per_kwh) missing += "electricity price ([prices] electricity_usd_per_kwh)";
+  if (!prices.device_usd) missing += std::string(missing.empty() ? "" : " and ") + "device price ([prices] device_usd)";
+  c.reason = missing.empty() ? "no throughput" : "no " + missing + " in the study";
   return c;
 }
 
