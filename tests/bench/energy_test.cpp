@@ -4,6 +4,7 @@
 // by a background thread, and an empty sysfs tree (no sensor: absent with reasons).
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -395,6 +397,66 @@ TEST(EnergyBenchTest, IsolatedRunsSayWhyEnergyIsAbsent) {
   EXPECT_TRUE(r.energy->energy.empty());
   EXPECT_NE(r.energy->note.find("--isolate"), std::string::npos);
   EXPECT_NE(RecordToJson(r).at("energy_reason").get<std::string>().find("--isolate"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgelm::bench
+
+namespace edgelm::bench {
+namespace {
+
+struct Cli {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+Cli RunEdgelm(const std::string& args, const TempDir& dir) {
+  const std::string bin = std::string(EDGELM_BINARY_DIR) + "/bin/edgelm";
+  const std::string out = dir.path() + "/stdout", err = dir.path() + "/stderr";
+  Cli c;
+  const int status = std::system((bin + " " + args + " >" + out + " 2>" + err).c_str());
+  c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  c.out = slurp(out);
+  c.err = slurp(err);
+  return c;
+}
+
+TEST(EnergyCliTest, MeterAndNoSensorAndBadMode) {
+  if (!HaveModel()) GTEST_SKIP() << "stories260K not found under " << EDGELM_SHARED_DIR;
+  TempDir dir;
+  dir.Write("meter.sh", "#!/bin/sh\nwhile :; do echo 3.0; sleep 0.002; done\n");
+  ::chmod((dir.path() + "/meter.sh").c_str(), 0755);
+  const std::string common = "-m " + kModel + " -p 0 -n 480 -r 2 -t 1 --no-cold --db " + dir.path() + "/r.db --sysfs-root " +
+                             dir.path() + " --idle-s 0.1";
+  Cli c = RunEdgelm("bench " + common + " --energy external --power-cmd " + dir.path() + "/meter.sh -o jsonl", dir);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.err.find("energy source external"), std::string::npos) << c.err;
+  nlohmann::json j = nlohmann::json::parse(c.out.substr(0, c.out.find('\n')));
+  EXPECT_EQ(j.at("energy_source"), "external");
+  EXPECT_EQ(j.at("energy_estimated"), false);
+  ASSERT_FALSE(j.at("decode_j_per_token").is_null()) << j.at("energy_reason");
+  double total_s = 0;
+  for (const auto& ns : j.at("samples_ns")) total_s += ns.get<double>() * 1e-9;
+  const double expected = 3.0 * total_s / 960;
+  EXPECT_NEAR(j.at("decode_j_per_token").get<double>(), expected, expected * 0.01);
+
+  // No sensor in the tree: said so, and the run completes with absent figures.
+  c = RunEdgelm("bench " + common + " --energy auto -o json", dir);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.err.find("no measured energy source"), std::string::npos) << c.err;
+  j = nlohmann::json::parse(c.out);
+  EXPECT_TRUE(j.at("results").at(0).at("decode_j_per_token").is_null());
+  EXPECT_FALSE(j.at("results").at(0).at("energy_reason").get<std::string>().empty());
+
+  c = RunEdgelm("bench " + common + " --energy watts", dir);
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.err.find("unknown source 'watts'"), std::string::npos) << c.err;
+  c = RunEdgelm("bench " + common + " --power-cmd /bin/true", dir);
+  EXPECT_EQ(c.exit_code, 2);
 }
 
 }  // namespace
