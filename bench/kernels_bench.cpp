@@ -3,11 +3,20 @@
 //   vec_dot/<type>/<isa>        one 4096-element row (cache-resident): compute throughput,
 //                               reported as GFLOP/s (2 flops per element) and weight GB/s;
 //   matmul_decode/<type>/<isa>  2048x2048 weights, 1 token, 1 thread: weight GB/s;
-//   matmul_prefill/<type>/<isa> 2048x2048 weights, 64 tokens, 1 thread: GFLOP/s.
-// Single-threaded on purpose: the ratios compare kernels, not the machine's core count.
+//   matmul_prefill/<type>/<isa> 2048x2048 weights, 64 tokens, 1 thread: GFLOP/s;
+//   matmul_prefill_vecdot/...   the same without the prefill tile kernel (one vec_dot per
+//                               output, the path before tiles), to show what tiles gain;
+//   gemm_tile/<type>/<isa>      one tile call on cache-resident rows: MAC rate of the tile
+//                               kernel itself (GMAC/s), to compare with `edgelm probe`;
+//   pool_run/<threads>          ThreadPool::Run of an empty job: per-operation overhead;
+//   matmul_threads/<type>/<op>/<threads>  best ISA, decode and prefill, 1..N threads.
+// Kernel benchmarks are single-threaded on purpose: the ratios compare kernels, not the
+// machine's core count; the *_threads ones measure scaling.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -72,14 +81,16 @@ void BM_VecDot(benchmark::State& state, Isa isa, GgmlType type) {
                                                  benchmark::Counter::kIsRate);
 }
 
-void BM_MatMul(benchmark::State& state, Isa isa, GgmlType type, int64_t n_tokens) {
+void BM_MatMul(benchmark::State& state, Isa isa, GgmlType type, int64_t n_tokens, bool tiles,
+               int n_threads) {
   constexpr int64_t kDim = 2048;
-  const KernelTable table = MakeKernelTable(isa);
+  KernelTable table = MakeKernelTable(isa);
+  if (!tiles) table.types[static_cast<uint32_t>(type)].gemm_tile = nullptr;
   const auto w = MakeWeights(type, kDim, kDim);
   const auto x = MakeActivations(kDim * n_tokens);
   std::vector<float> y(static_cast<size_t>(kDim * n_tokens));
   const WeightView view{type, w.data(), kDim, kDim, *GgmlRowBytes(type, kDim)};
-  ThreadPool pool(1);
+  ThreadPool pool(n_threads);
   MatMulScratch scratch;
   for (auto _ : state) {
     MatMul(table, pool, view, x.data(), n_tokens, y.data(), scratch);
@@ -88,6 +99,34 @@ void BM_MatMul(benchmark::State& state, Isa isa, GgmlType type, int64_t n_tokens
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(w.size()));
   state.counters["GFLOP/s"] = benchmark::Counter(
       2.0 * kDim * kDim * static_cast<double>(n_tokens * state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+
+void BM_GemmTile(benchmark::State& state, Isa isa, GgmlType type) {
+  constexpr int64_t kN = 4096;
+  const KernelTable table = MakeKernelTable(isa);
+  const TypeKernels& k = table.For(type);
+  const int64_t rows = k.gemm_rows, tokens = k.gemm_tokens;
+  const auto w = MakeWeights(type, kN, rows);
+  const auto x = MakeActivations(kN * tokens);
+  const uint64_t act_bytes = *GgmlRowBytes(k.act_type, kN);
+  std::vector<uint8_t> act(act_bytes * static_cast<uint64_t>(tokens));
+  for (int64_t t = 0; t < tokens; ++t) k.quantize_act(x.data() + t * kN, act.data() + t * act_bytes, kN);
+  std::vector<float> y(static_cast<size_t>(rows * tokens));
+  const uint64_t row_bytes = *GgmlRowBytes(type, kN);
+  for (auto _ : state) {
+    k.gemm_tile(kN, w.data(), row_bytes, act.data(), act_bytes, y.data(), rows);
+    benchmark::ClobberMemory();
+  }
+  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(kN * rows * tokens) *
+                                                    static_cast<double>(state.iterations()) / 1e9,
+                                                benchmark::Counter::kIsRate);
+}
+
+// Per-operation cost of the pool: a forward pass issues a few hundred Runs per token.
+void BM_PoolRun(benchmark::State& state) {
+  ThreadPool pool(static_cast<int>(state.range(0)));
+  const std::function<void(int, int)> job = [](int, int) {};
+  for (auto _ : state) pool.Run(job);
 }
 
 void RegisterAll() {
@@ -106,13 +145,32 @@ void RegisterAll() {
   for (GgmlType type : hot) {
     for (Isa isa : isas) {
       benchmark::RegisterBenchmark(("matmul_decode/" + GgmlTypeName(type) + "/" + IsaName(isa)).c_str(),
-                                   BM_MatMul, isa, type, int64_t{1})->Unit(benchmark::kMicrosecond);
+                                   BM_MatMul, isa, type, int64_t{1}, true, 1)->Unit(benchmark::kMicrosecond);
     }
   }
   for (GgmlType type : hot) {
     for (Isa isa : isas) {
       benchmark::RegisterBenchmark(("matmul_prefill/" + GgmlTypeName(type) + "/" + IsaName(isa)).c_str(),
-                                   BM_MatMul, isa, type, int64_t{64})->Unit(benchmark::kMillisecond);
+                                   BM_MatMul, isa, type, int64_t{64}, true, 1)->Unit(benchmark::kMillisecond);
+      if (MakeKernelTable(isa).For(type).gemm_tile != nullptr) {
+        benchmark::RegisterBenchmark(("matmul_prefill_vecdot/" + GgmlTypeName(type) + "/" + IsaName(isa)).c_str(),
+                                     BM_MatMul, isa, type, int64_t{64}, false, 1)->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("gemm_tile/" + GgmlTypeName(type) + "/" + IsaName(isa)).c_str(), BM_GemmTile,
+                                     isa, type);
+      }
+    }
+  }
+  const int n_cpu = AvailableCpuCount();
+  benchmark::RegisterBenchmark("pool_run", BM_PoolRun)->DenseRange(1, std::max(2, n_cpu))->UseRealTime();
+  const Isa best = BestIsa(DetectCpuFeatures());
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K}) {
+    for (int t = 1; t <= n_cpu; ++t) {
+      benchmark::RegisterBenchmark(("matmul_threads/" + GgmlTypeName(type) + "/decode/" + std::to_string(t)).c_str(),
+                                   BM_MatMul, best, type, int64_t{1}, true, t)
+          ->Unit(benchmark::kMicrosecond)->UseRealTime();
+      benchmark::RegisterBenchmark(("matmul_threads/" + GgmlTypeName(type) + "/prefill/" + std::to_string(t)).c_str(),
+                                   BM_MatMul, best, type, int64_t{64}, true, t)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
     }
   }
 }

@@ -166,7 +166,8 @@ json RecordToJsonWithoutEnergy(const ConfigRecord& r) {
       {"config_key", c.Key()}, {"model_path", c.model_path}, {"n_ctx", r.n_ctx}, {"n_ctx_requested", c.n_ctx},
       {"n_threads_requested", c.n_threads}, {"isa_requested", c.isa}, {"isa", r.isa},
       {"priority", c.priority}, {"n_prompt_requested", c.n_prompt}, {"n_gen_requested", c.n_gen},
-      {"repetitions", c.repetitions}, {"warmups", r.warmups}, {"status", r.status}, {"error", r.error},
+      {"repetitions", c.repetitions}, {"warmups", r.warmups}, {"warmups_requested", c.warmups},
+      {"status", r.status}, {"error", r.error},
       {"median_ts", Opt(d.ts.median)}, {"min_ts", Opt(d.ts.min)}, {"max_ts", Opt(d.ts.max)},
       {"cv_ts", Opt(d.ts.cv)}, {"ci95_low_ts", Opt(d.ts.ci95_low)}, {"ci95_high_ts", Opt(d.ts.ci95_high)},
       {"high_cv", d.ts.high_cv}, {"median_ns", Opt(d.ns.median)},
@@ -230,7 +231,7 @@ Result<ConfigRecord> RecordFromJson(const json& j) {
     j.at("n_gen_requested").get_to(c.n_gen);
     j.at("repetitions").get_to(c.repetitions);
     j.at("warmups").get_to(r.warmups);
-    c.warmups = r.warmups;
+    j.at("warmups_requested").get_to(c.warmups);
     j.at("status").get_to(r.status);
     j.at("error").get_to(r.error);
     j.at("samples_ttft_ms").get_to(r.ttft_ms_samples);

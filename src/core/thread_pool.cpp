@@ -36,20 +36,46 @@ void ThreadPool::Run(const std::function<void(int, int)>& fn) {
   }
   job_ = &fn;
   pending_.store(n_threads_ - 1, std::memory_order_release);
+  const uint32_t gen = static_cast<uint32_t>(generation_.load(std::memory_order_relaxed) + 1);
+  next_chunk_.store((static_cast<uint64_t>(gen) << 32) | 1u, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
   fn(0, n_threads_);
-  // Wait for the workers: they usually finish about when we do, so spin briefly; when
-  // a worker was descheduled (more threads than free cores) sleep on the counter instead
-  // of burning the core it needs.
+  // Chunks no worker has started yet (descheduled, or still waking): run them here.
+  RunChunks(gen);
+  // Wait for the chunks in flight on workers: they usually finish about when we do, so
+  // spin briefly, then sleep on the counter instead of burning the core they need.
   for (int spins = 0; spins < 4096 && pending_.load(std::memory_order_acquire) != 0; ++spins) EDGELM_CPU_RELAX();
   for (int p = pending_.load(std::memory_order_acquire); p != 0; p = pending_.load(std::memory_order_acquire)) {
     pending_.wait(p, std::memory_order_acquire);
   }
+  // Close the operation: from here on every claim for `gen` fails.
+  next_chunk_.store(static_cast<uint64_t>(gen) << 32 | static_cast<uint32_t>(n_threads_), std::memory_order_release);
   job_ = nullptr;
 }
 
-void ThreadPool::WorkerLoop(int index) {
+int ThreadPool::ClaimChunk(uint32_t gen) {
+  uint64_t cur = next_chunk_.load(std::memory_order_acquire);
+  for (;;) {
+    if (static_cast<uint32_t>(cur >> 32) != gen) return -1;
+    const auto chunk = static_cast<uint32_t>(cur);
+    if (chunk >= static_cast<uint32_t>(n_threads_)) return -1;
+    if (next_chunk_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return static_cast<int>(chunk);
+    }
+  }
+}
+
+void ThreadPool::RunChunks(uint32_t gen) {
+  // A successful claim keeps the operation (and job_) alive: Run returns only after
+  // pending_ reaches 0, which needs this chunk's decrement.
+  for (int c = ClaimChunk(gen); c >= 0; c = ClaimChunk(gen)) {
+    (*job_)(c, n_threads_);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+  }
+}
+
+void ThreadPool::WorkerLoop(int /*index*/) {
   uint64_t seen = 0;
   for (;;) {
     // Spin a while for the next operation, then sleep on the generation counter.
@@ -65,8 +91,7 @@ void ThreadPool::WorkerLoop(int index) {
     }
     seen = gen;
     if (stop_.load(std::memory_order_acquire)) return;
-    (*job_)(index, n_threads_);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    RunChunks(static_cast<uint32_t>(gen));
   }
 }
 

@@ -4,7 +4,13 @@
 // operations per token, so workers spin briefly before sleeping on a futex and threads
 // are never created per operation); deterministic partitioning (ranges split into
 // contiguous chunks by thread index, so work is divided by output rows and results do
-// not depend on the thread count). Non-goals: work stealing, nested parallelism.
+// not depend on the thread count); no stall when a worker is descheduled (a machine
+// shared with other work): the `thread_index` passed to a job is a chunk index, each
+// claimed exactly once, and the caller, once done with chunk 0, claims the chunks no
+// worker has started, instead of waiting a scheduler time slice for them. A job must
+// therefore use thread_index only to pick its chunk and per-chunk scratch (which is what
+// ParallelFor and the engine do), never thread-local state. Non-goals: work stealing
+// within a chunk, nested parallelism.
 #pragma once
 
 #include <atomic>
@@ -27,7 +33,9 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Runs fn(thread_index, n_threads) once on every thread and returns when all finished.
+  // Runs fn(thread_index, n_threads) once for every thread_index in [0, n_threads) and
+  // returns when all have finished; index 0 runs on the caller, the others on whichever
+  // thread claims them first (usually worker i).
   void Run(const std::function<void(int thread_index, int n_threads)>& fn);
 
   // Splits [0, n) into size() contiguous chunks (multiples of `grain` where possible) and
@@ -61,9 +69,16 @@ class ThreadPool {
 
   int n_threads_;
   std::vector<std::thread> workers_;
+  // Claims the next chunk of operation `gen`; -1 when none is left or the operation is over.
+  int ClaimChunk(uint32_t gen);
+  void RunChunks(uint32_t gen);
+
   const std::function<void(int, int)>* job_ = nullptr;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  // (generation << 32) | next unclaimed chunk: a claim made for an operation that has
+  // already returned fails, so a late worker never touches a finished job.
+  std::atomic<uint64_t> next_chunk_{0};
+  std::atomic<int> pending_{0};  // chunks 1..n-1 not yet finished
   std::atomic<bool> stop_{false};
   std::atomic<int> spin_iterations_{1 << 14};
 };

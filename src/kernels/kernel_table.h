@@ -7,7 +7,11 @@
 // or Q8_1 as ggml does; K-quants -> Q8_K), then each output element is one vec_dot.
 // A SIMD vec_dot must agree with the scalar twin (src/kernels/ref) within a tolerance
 // derived from the type; results never depend on the thread count because each output
-// element is computed by exactly one call.
+// element is computed by exactly one call. A type may also have a prefill tile kernel
+// (gemm_tile): it computes a tile of gemm_rows weight rows x gemm_tokens activation rows,
+// reusing each loaded weight block across the tile's tokens, and every value it writes
+// is bit-identical to what vec_dot gives for that row and token (same integer lanes,
+// same float operations in the same order), so prefill and decode agree exactly.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,10 @@ using QuantizeRowFn = void (*)(const float* x, void* out, int64_t n);
 using DequantizeRowFn = void (*)(const void* row, float* out, int64_t n);
 // *out = sum_i w[i] * a[i] over n elements: w a weight row, a the prepared activations.
 using VecDotFn = void (*)(int64_t n, const void* w_row, const void* act_row, float* out);
+// y[t * y_stride + r] = dot(w row r, act row t) for r < gemm_rows, t < gemm_tokens (a
+// full tile); rows are w_row_bytes / act_row_bytes apart.
+using GemmTileFn = void (*)(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
+                            uint64_t act_row_bytes, float* y, int64_t y_stride);
 
 inline constexpr int kMaxGgmlTypeId = 40;
 
@@ -32,6 +40,9 @@ struct TypeKernels {
   QuantizeRowFn quantize_act = nullptr;     // f32 -> act_type
   DequantizeRowFn dequantize = nullptr;     // weight row -> f32
   VecDotFn vec_dot = nullptr;
+  GemmTileFn gemm_tile = nullptr;  // optional; bit-identical to vec_dot per element
+  int gemm_rows = 0;
+  int gemm_tokens = 0;
 };
 
 struct KernelTable {

@@ -4,9 +4,11 @@
 // output row); output rows are split across the pool in contiguous chunks so that every
 // output element is produced by one vec_dot call whatever the thread count (bit-identical
 // results for 1..N threads); for prefill a tile of weight rows is dotted with all tokens
-// before moving on, so those rows are read from memory once and then served from cache.
-// Non-goals: tiling over n_in (each vec_dot sees whole rows, which is what the kernels'
-// contract specifies) and multi-row micro-kernels.
+// before moving on, so those rows are read from memory once and then served from cache;
+// where the type has a tile kernel (kernel_table.h) prefill runs it on gemm_rows x
+// gemm_tokens tiles, reusing every loaded weight block across tokens, with vec_dot for
+// the rows and tokens left over (the tile kernel is bit-identical to vec_dot, so the
+// split does not change any value). Non-goals: tiling over n_in (kernels see whole rows).
 #include "kernels/matmul.h"
 
 #include <algorithm>
@@ -19,12 +21,49 @@
 namespace edgelm {
 namespace {
 
-// Rows per chunk handed to a thread: large enough that the pool's per-chunk overhead is
-// small, small enough that 4096-row matrices still spread over 16+ threads.
-constexpr int64_t kRowGrain = 8;
+// Granularity of the row split. ChunkRange hands each thread one contiguous range, so
+// the grain only rounds the range bounds: it costs nothing per row, and a coarse one
+// unbalances small matrices on many cores (896 rows in groups of 8 over 64 threads:
+// 1 or 2 groups each, 88 % efficiency). Decode and untiled prefill call vec_dot per
+// row and split at any row (grain 1); the tile path splits at tile multiples.
+constexpr int64_t kRowGrain = 1;
 // Weight rows kept hot while every token of a prefill batch is dotted with them. 8 rows of
 // a 4096-wide Q4_K matrix are 18 KiB, of F16 64 KiB: within L1/L2 on the targeted CPUs.
 constexpr int64_t kRowTile = 8;
+// Tokens whose prepared activations are kept hot while a thread's rows pass over them
+// with the tile kernel: 64 tokens of a 4096-wide Q8_0 row are 272 KiB, an L2's worth.
+constexpr int64_t kTokenBlock = 64;
+
+// Prefill with a tile kernel over rows [r0, r1) of all tokens.
+void TiledRows(const TypeKernels& k, const uint8_t* wdata, uint64_t row_bytes, const uint8_t* act,
+               uint64_t act_row_bytes, int64_t n_in, int64_t n_out, int64_t n_tokens, float* y, int64_t r0,
+               int64_t r1) {
+  const int64_t rm = k.gemm_rows, rn = k.gemm_tokens;
+  const int64_t r_tiled = r0 + (r1 - r0) / rm * rm;
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
+    const int64_t t1 = std::min(n_tokens, t0 + kTokenBlock);
+    const int64_t t_tiled = t0 + (t1 - t0) / rn * rn;
+    for (int64_t r = r0; r < r_tiled; r += rm) {
+      const uint8_t* w = wdata + static_cast<uint64_t>(r) * row_bytes;
+      for (int64_t t = t0; t < t_tiled; t += rn) {
+        k.gemm_tile(n_in, w, row_bytes, act + static_cast<uint64_t>(t) * act_row_bytes, act_row_bytes,
+                    y + t * n_out + r, n_out);
+      }
+      for (int64_t t = t_tiled; t < t1; ++t) {
+        for (int64_t i = 0; i < rm; ++i) {
+          k.vec_dot(n_in, w + static_cast<uint64_t>(i) * row_bytes, act + static_cast<uint64_t>(t) * act_row_bytes,
+                    y + t * n_out + r + i);
+        }
+      }
+    }
+    for (int64_t r = r_tiled; r < r1; ++r) {
+      for (int64_t t = t0; t < t1; ++t) {
+        k.vec_dot(n_in, wdata + static_cast<uint64_t>(r) * row_bytes, act + static_cast<uint64_t>(t) * act_row_bytes,
+                  y + t * n_out + r);
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -70,6 +109,14 @@ void MatMul(const KernelTable& kernels, ThreadPool& pool, const WeightView& w, c
   const int64_t n_in = w.n_in;
   const int64_t n_out = w.n_out;
   const uint64_t row_bytes = w.row_bytes;
+  if (n_tokens > 1 && k.gemm_tile != nullptr) {
+    // Chunks are multiples of the tile height so that only the last one is ragged.
+    const int64_t grain = std::max<int64_t>(kRowGrain, k.gemm_rows);
+    pool.ParallelFor(n_out, grain, [&](int64_t r0, int64_t r1) {
+      TiledRows(k, wdata, row_bytes, act, act_row_bytes, n_in, n_out, n_tokens, y, r0, r1);
+    });
+    return;
+  }
   pool.ParallelFor(n_out, kRowGrain, [&](int64_t r0, int64_t r1) {
     if (n_tokens == 1) {
       for (int64_t r = r0; r < r1; ++r) {

@@ -11,8 +11,13 @@ namespace edgelm {
 
 #if defined(__x86_64__)
 void FillAvx2Kernels(KernelTable& table);
+// Prefill tile kernels matching the AVX2 vec_dot kernels (called by FillAvx2Kernels).
+void FillAvx2GemmTiles(KernelTable& table);
 // `cpu` decides between the VNNI (vpdpbusd) and the plain AVX-512BW integer dot products.
 void FillAvx512Kernels(KernelTable& table, const CpuFeatures& cpu);
+// Prefill tile kernels matching the AVX-512 VNNI vec_dot kernels (called by
+// FillAvx512Kernels when the CPU has VNNI).
+void FillAvx512GemmTiles(KernelTable& table);
 #endif
 #if defined(__aarch64__)
 void FillNeonKernels(KernelTable& table);

@@ -208,6 +208,27 @@ TEST_F(BenchCliTest, RequestAndIsolate) {
   EXPECT_FALSE(req["generated_text"].get<std::string>().empty());
 }
 
+TEST_F(BenchCliTest, AFailedConfigurationIsRecordedAndTheSweepGoesOn) {
+  // CPU 1023 does not exist here: pinning fails for the second configuration only.
+  Ran r = RunEdgelm({"bench", "-m", kModel, "-p", "16", "-n", "0", "-r", "1", "-t", "1", "-C", "0x0,0x8" + std::string(255, '0'),
+                     "--db", db_, "-o", "jsonl"},
+                    "failed");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("1 configuration(s) failed"), std::string::npos) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<json> rows;
+  while (std::getline(lines, line)) rows.push_back(json::parse(line));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["status"], "ok");
+  EXPECT_EQ(rows[1]["status"], "error");
+  EXPECT_NE(rows[1]["error"].get<std::string>().find("CPU 1023"), std::string::npos) << rows[1]["error"];
+  EXPECT_TRUE(rows[1]["avg_ts"].is_null());
+  Ran show = RunEdgelm({"results", "show", "1", "--db", db_}, "failed_show");
+  EXPECT_EQ(show.code, 0) << show.err;
+  EXPECT_NE(show.out.find("error: "), std::string::npos);
+}
+
 // Counts run 1's configurations with a read-only connection, so that polling never
 // competes with the benchmark for the write lock.
 int CountConfigs(const std::string& db) {

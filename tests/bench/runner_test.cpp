@@ -26,7 +26,9 @@ class RunnerTest : public ::testing::Test {
   void SetUp() override {
     // The fake loader does not read the file, but a cold load drops its pages: it must exist.
     for (const char* name : {"a.gguf", "b.gguf"}) {
-      std::string path = std::string(::testing::TempDir()) + "/runner_test_" + name;
+      // Per test: ctest runs tests in parallel processes that share TempDir.
+      std::string path = std::string(::testing::TempDir()) + "/runner_test_" +
+                         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
       std::ofstream(path) << "fake model file";
       paths_.push_back(path);
     }
@@ -99,7 +101,7 @@ TEST_F(RunnerTest, TimingArithmeticFromEngineEvents) {
 
   // What the backend reported is in the record.
   EXPECT_EQ(pp.model_type, "llama 260K F32");
-  EXPECT_EQ(pp.model_filename, "runner_test_a.gguf");
+  EXPECT_EQ(pp.model_filename, "runner_test_TimingArithmeticFromEngineEvents_a.gguf");
   EXPECT_EQ(*pp.model_size, 1000000u);
   EXPECT_EQ(*pp.model_n_params, 260000u);
   EXPECT_EQ(pp.backend, "CPU");
@@ -281,6 +283,15 @@ TEST_F(RunnerTest, IsolatedConfigurationsRunInAChild) {
   EXPECT_TRUE(r.peak_rss_bytes.has_value());
   EXPECT_EQ(loads_.load(), 0) << "the parent loads nothing";
   EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), 0) << "the parent's priority is untouched";
+
+  // A configuration that fails in the child comes back as an error record with its cause.
+  s.n_ctx = {8192};
+  auto failed = runner.Run(*ExpandSweep(s), {}, nullptr);
+  ASSERT_TRUE(failed.ok());
+  ASSERT_EQ(failed->records.size(), 1u);
+  EXPECT_EQ(failed->records[0].status, "error");
+  EXPECT_NE(failed->records[0].error.find("exceeds the training context"), std::string::npos)
+      << failed->records[0].error;
 }
 
 TEST_F(RunnerTest, WarnsBeforeLoadingAModelThatDoesNotFit) {

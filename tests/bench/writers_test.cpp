@@ -125,6 +125,18 @@ TEST(WritersTest, RecordJsonRoundTrips) {
     EXPECT_EQ(RecordToJson(*back), RecordToJson(r));
     EXPECT_EQ(back->config.Key(), r.config.Key());
   }
+  // A configuration that failed before its warmups ran: warmups run 0, requested 1.
+  ConfigRecord failed = testing::PpRecord();
+  failed.status = "error";
+  failed.error = "out of range: context full";
+  failed.warmups = 0;
+  failed.samples_ns.clear();
+  failed.samples_ts.clear();
+  auto failed_back = RecordFromJson(RecordToJson(failed));
+  ASSERT_TRUE(failed_back.ok()) << failed_back.status().ToString();
+  EXPECT_EQ(failed_back->warmups, 0);
+  EXPECT_EQ(failed_back->config.warmups, 1);
+  EXPECT_EQ(RecordToJson(*failed_back), RecordToJson(failed));
   json broken = RecordToJson(testing::PpRecord());
   broken.erase("samples_ns");
   EXPECT_EQ(RecordFromJson(broken).status().code(), StatusCode::kCorrupt);

@@ -43,6 +43,22 @@ TEST(ThreadPoolTest, RunCallsEveryThreadOnceManyTimes) {
   }
 }
 
+// More threads than CPUs and no spinning: workers are often descheduled, and the caller
+// then runs their chunks. Every index must still run exactly once per Run, never twice,
+// and never for an operation that has already returned.
+TEST(ThreadPoolTest, OversubscribedRunsEveryChunkExactlyOnce) {
+  ThreadPool pool(8);
+  pool.set_spin_iterations(0);
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::atomic<int> counts[8] = {};
+    pool.Run([&](int ith, int nth) {
+      ASSERT_EQ(nth, 8);
+      counts[ith].fetch_add(1);
+    });
+    for (int i = 0; i < 8; ++i) ASSERT_EQ(counts[i].load(), 1) << "index " << i << " iteration " << iter;
+  }
+}
+
 TEST(ThreadPoolTest, ParallelForSumsLikeSerial) {
   std::vector<int64_t> v(100003);
   std::iota(v.begin(), v.end(), 0);

@@ -237,6 +237,10 @@ void Set(KernelTable& t, GgmlType type, GgmlType act_type, VecDotFn vec_dot) {
   TypeKernels& k = t.types[static_cast<uint32_t>(type)];
   if (!k.supported || k.act_type != act_type) return;
   k.vec_dot = vec_dot;
+  // A tile kernel installed for the AVX2 vec_dot would no longer match this one.
+  k.gemm_tile = nullptr;
+  k.gemm_rows = 0;
+  k.gemm_tokens = 0;
 }
 
 }  // namespace
@@ -250,6 +254,7 @@ void FillAvx512Kernels(KernelTable& table, const CpuFeatures& cpu) {
   if (cpu.avx512vnni) {
     Set(table, T::kQ8_0, T::kQ8_0, VecDotQ8_0<true>);
     Set(table, T::kQ4_0, T::kQ8_0, VecDotQ4_0<true>);
+    FillAvx512GemmTiles(table);
   } else {
     Set(table, T::kQ8_0, T::kQ8_0, VecDotQ8_0<false>);
     Set(table, T::kQ4_0, T::kQ8_0, VecDotQ4_0<false>);

@@ -1,0 +1,119 @@
+// AVX-512 VNNI prefill tile kernels for Q8_0 and Q4_0 weights: kRows x kTokens outputs
+// per call, two blocks per 512-bit vector, bit-identical to the VNNI vec_dot kernels of
+// dot_avx512.cpp (same 16 int32 lanes per block pair, same TwoScales products, one FMA
+// per pair into the output's own accumulator, same reduction and odd-block tail).
+//
+// The signed dot sum (w a) is computed as vpdpbusd(-sum(c a), u, a) with u = w + c
+// unsigned: c = 128 for Q8_0 (u = w xor 0x80), c = 8 for Q4_0 (u = the raw nibbles).
+// The correction term depends only on the token, so it is computed once per token and
+// block pair and is the accumulator vpdpbusd starts from: one instruction per output.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include "kernels/blocks.h"
+#include "kernels/simd_fill.h"
+#include "kernels/x86/avx2_common.h"
+
+namespace edgelm {
+namespace {
+
+// 4 x 4: 16 accumulators of 32 registers; the rest hold the 4 activation vectors, their
+// corrections and scales, and the weight vector in use.
+constexpr int kRows = 4;
+constexpr int kTokens = 4;
+
+inline __m512i Combine256(__m256i lo, __m256i hi) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+inline __m512 TwoScales(float d0, float d1) {
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(d0)),
+                                             _mm256_castps_pd(_mm256_set1_ps(d1)), 1));
+}
+
+template <class Block>
+inline const Block* RowAt(const void* base, uint64_t row_bytes, int i) {
+  return reinterpret_cast<const Block*>(static_cast<const uint8_t*>(base) + row_bytes * static_cast<uint64_t>(i));
+}
+
+// Exact sum of 32 products w * a (the vec_dot tail for an odd block count).
+inline int32_t BlockDot(__m256i w, __m256i a) { return HsumI32x8(DotI8I8(w, a)); }
+
+struct Q8_0Weights {
+  static constexpr char kBias = static_cast<char>(0x80);
+  using Block = BlockQ8_0;
+  // Two blocks as unsigned w + 128.
+  static __m512i Unsigned(const Block* w) {
+    return _mm512_xor_si512(Combine256(LoadU256(w[0].qs), LoadU256(w[1].qs)), _mm512_set1_epi8(kBias));
+  }
+  static __m256i Signed(const Block& w) { return LoadU256(w.qs); }
+};
+
+struct Q4_0Weights {
+  static constexpr char kBias = 8;
+  using Block = BlockQ4_0;
+  static __m512i Unsigned(const Block* w) { return Combine256(UnpackNibbles32(w[0].qs), UnpackNibbles32(w[1].qs)); }
+  static __m256i Signed(const Block& w) { return _mm256_sub_epi8(UnpackNibbles32(w.qs), _mm256_set1_epi8(8)); }
+};
+
+template <class W>
+void GemmTile(int64_t n, const void* w, uint64_t w_row_bytes, const void* act, uint64_t act_row_bytes, float* y,
+              int64_t y_stride) {
+  using Block = typename W::Block;
+  const Block* wr[kRows];
+  const BlockQ8_0* at[kTokens];
+  for (int r = 0; r < kRows; ++r) wr[r] = RowAt<Block>(w, w_row_bytes, r);
+  for (int t = 0; t < kTokens; ++t) at[t] = RowAt<BlockQ8_0>(act, act_row_bytes, t);
+  __m512 acc[kRows][kTokens];
+  for (auto& row : acc) for (auto& a : row) a = _mm512_setzero_ps();
+  const __m512i bias = _mm512_set1_epi8(W::kBias);
+  const int64_t nb = n / kQK;
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    __m512i av[kTokens], start[kTokens];
+    __m512 ad[kTokens];
+    for (int t = 0; t < kTokens; ++t) {
+      av[t] = Combine256(LoadU256(at[t][b].qs), LoadU256(at[t][b + 1].qs));
+      start[t] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, av[t]));
+      ad[t] = TwoScales(HalfToFloat(at[t][b].d), HalfToFloat(at[t][b + 1].d));
+    }
+    for (int r = 0; r < kRows; ++r) {
+      const __m512i u = W::Unsigned(wr[r] + b);
+      const __m512 wd = TwoScales(HalfToFloat(wr[r][b].d), HalfToFloat(wr[r][b + 1].d));
+      for (int t = 0; t < kTokens; ++t) {
+        const __m512i p = _mm512_dpbusd_epi32(start[t], u, av[t]);
+        acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(wd, ad[t]), _mm512_cvtepi32_ps(p), acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < kRows; ++r) {
+    for (int t = 0; t < kTokens; ++t) {
+      float sum = _mm512_reduce_add_ps(acc[r][t]);
+      if (b < nb) {
+        sum += HalfToFloat(wr[r][b].d) * HalfToFloat(at[t][b].d) *
+               static_cast<float>(BlockDot(W::Signed(wr[r][b]), LoadU256(at[t][b].qs)));
+      }
+      y[t * y_stride + r] = sum;
+    }
+  }
+}
+
+void SetTile(KernelTable& t, GgmlType type, GemmTileFn fn) {
+  TypeKernels& k = t.types[static_cast<uint32_t>(type)];
+  if (!k.supported || k.act_type != GgmlType::kQ8_0) return;
+  k.gemm_tile = fn;
+  k.gemm_rows = kRows;
+  k.gemm_tokens = kTokens;
+}
+
+}  // namespace
+
+void FillAvx512GemmTiles(KernelTable& table) {
+  SetTile(table, GgmlType::kQ8_0, GemmTile<Q8_0Weights>);
+  SetTile(table, GgmlType::kQ4_0, GemmTile<Q4_0Weights>);
+}
+
+}  // namespace edgelm

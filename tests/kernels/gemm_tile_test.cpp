@@ -1,0 +1,110 @@
+// Prefill tile kernels (TypeKernels::gemm_tile): every value bit-identical to vec_dot of
+// the same row and token (odd block counts included, where the AVX-512 kernels take the
+// single-block tail), so that prefill through MatMul equals decode token by token for
+// any thread count; and the speed path is installed where the ISA has one.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "core/thread_pool.h"
+#include "kernels/matmul.h"
+#include "simd_test_util.h"
+
+namespace edgelm {
+namespace {
+
+using testing::IsaParamName;
+using testing::PrepareAct;
+using testing::RandomFloats;
+using testing::RandomRows;
+
+class GemmTile : public testing::IsaTest {};
+
+std::vector<GgmlType> TiledTypes(const KernelTable& table) {
+  std::vector<GgmlType> out;
+  for (uint32_t id = 0; id < kMaxGgmlTypeId; ++id) {
+    if (table.types[id].supported && table.types[id].gemm_tile != nullptr) out.push_back(static_cast<GgmlType>(id));
+  }
+  return out;
+}
+
+TEST_P(GemmTile, TileEqualsVecDotBitForBit) {
+  const KernelTable table = MakeKernelTable(GetParam());
+  std::mt19937 rng(21);
+  for (GgmlType type : TiledTypes(table)) {
+    const TypeKernels& k = table.For(type);
+    ASSERT_GT(k.gemm_rows, 0);
+    ASSERT_GT(k.gemm_tokens, 0);
+    for (int64_t n : {32, 64, 96, 160, 4096 + 32}) {
+      const uint64_t row_bytes = *GgmlRowBytes(type, static_cast<uint64_t>(n));
+      const auto w = RandomRows(type, n, k.gemm_rows, rng);
+      const uint64_t act_bytes = *GgmlRowBytes(k.act_type, static_cast<uint64_t>(n));
+      std::vector<uint8_t> act(act_bytes * static_cast<uint64_t>(k.gemm_tokens));
+      for (int t = 0; t < k.gemm_tokens; ++t) {
+        const auto x = RandomFloats(n, rng, 0.5f + static_cast<float>(t));
+        const auto a = PrepareAct(k, x.data(), n);
+        std::memcpy(act.data() + t * act_bytes, a.data(), act_bytes);
+      }
+      const int64_t stride = k.gemm_rows + 3;  // y rows wider than the tile
+      std::vector<float> y(static_cast<size_t>(stride * k.gemm_tokens), NAN);
+      k.gemm_tile(n, w.data(), row_bytes, act.data(), act_bytes, y.data(), stride);
+      for (int t = 0; t < k.gemm_tokens; ++t) {
+        for (int r = 0; r < k.gemm_rows; ++r) {
+          float want = 0.0f;
+          k.vec_dot(n, w.data() + r * row_bytes, act.data() + t * act_bytes, &want);
+          const float got = y[t * stride + r];
+          EXPECT_EQ(0, std::memcmp(&want, &got, 4))
+              << IsaName(GetParam()) << " " << GgmlTypeName(type) << " n=" << n << " r=" << r << " t=" << t
+              << ": tile " << got << " vec_dot " << want;
+        }
+        for (int64_t r = k.gemm_rows; r < stride; ++r) EXPECT_TRUE(std::isnan(y[t * stride + r])) << "wrote outside the tile";
+      }
+    }
+  }
+}
+
+TEST_P(GemmTile, PrefillEqualsDecodeForAnyThreadCount) {
+  const KernelTable table = MakeKernelTable(GetParam());
+  ThreadPool pools[3] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
+  for (auto& p : pools) p.set_spin_iterations(0);
+  std::mt19937 rng(5);
+  constexpr int64_t kOut = 45;     // ragged against tiles and grains
+  constexpr int64_t kTokens = 70;  // crosses MatMul's token block, ragged tail
+  for (GgmlType type : TiledTypes(table)) {
+    const int64_t n = 96;
+    const auto w = RandomRows(type, n, kOut, rng);
+    const WeightView view{type, w.data(), n, kOut, *GgmlRowBytes(type, static_cast<uint64_t>(n))};
+    const auto x = RandomFloats(n * kTokens, rng);
+    std::vector<float> decode(static_cast<size_t>(kOut * kTokens));
+    MatMulScratch scratch;
+    for (int64_t t = 0; t < kTokens; ++t) {
+      MatMul(table, pools[0], view, x.data() + t * n, 1, decode.data() + t * kOut, scratch);
+    }
+    for (auto& pool : pools) {
+      std::vector<float> prefill(decode.size(), NAN);
+      MatMul(table, pool, view, x.data(), kTokens, prefill.data(), scratch);
+      EXPECT_EQ(0, std::memcmp(prefill.data(), decode.data(), decode.size() * sizeof(float)))
+          << IsaName(GetParam()) << " " << GgmlTypeName(type) << " with " << pool.size() << " threads";
+    }
+  }
+}
+
+TEST(GemmTileDispatch, SpeedPathsAreInstalled) {
+  const CpuFeatures& cpu = DetectCpuFeatures();
+  EXPECT_TRUE(TiledTypes(MakeKernelTable(Isa::kScalar)).empty());
+  for (Isa isa : AvailableIsas(cpu)) {
+    const bool expect = isa == Isa::kAvx2 || (isa == Isa::kAvx512 && cpu.avx512vnni);
+    if (!expect) continue;
+    const KernelTable table = MakeKernelTable(isa);
+    EXPECT_NE(table.For(GgmlType::kQ8_0).gemm_tile, nullptr) << IsaName(isa);
+    EXPECT_NE(table.For(GgmlType::kQ4_0).gemm_tile, nullptr) << IsaName(isa);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(simd, GemmTile, ::testing::ValuesIn(AvailableIsas(DetectCpuFeatures())), IsaParamName);
+
+}  // namespace
+}  // namespace edgelm
