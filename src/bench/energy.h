@@ -17,6 +17,11 @@
 // and the last decode are the test's (an earlier prefill is the --n-depth fill). A
 // request contributes its prefill (request start to first token, prompt tokens) and
 // its decode (first to last token, generated tokens - 1).
+// Energy is summed span by span (a span the sensor cannot resolve, e.g. "too short for
+// this sensor", makes the phase absent with that reason); temperature, frequency,
+// throttling and counters cover the window from a phase's first to its last measured
+// span (telemetry phases "config N prefill|decode"), so the counters include the
+// resets between repetitions.
 // Non-goals: --isolate (the child's spans stay in the child: energy is absent with that
 // reason), choosing sources (telemetry does).
 #pragma once
