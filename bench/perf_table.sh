@@ -15,7 +15,8 @@
 # VOCAB_DIR (default ../shared/models/vocab); the vocabulary is padded to the preset's size.
 #
 # Usage: bench/perf_table.sh [-e EDGELM] [-c CACHE_DIR] [-m "preset ..."] [-T "type ..."]
-#                            [-t THREADS] [-r REPS] [-p PP] [-n TG] [-P SCALAR_PP] [-N SCALAR_TG]
+#                            [-t THREADS] [-r REPS] [-p PP] [-n TG] [-P SCALAR_PP] [-N SCALAR_TG] [-s]
+# -s prints the table from the results already in CACHE_DIR without measuring anything.
 # Defaults: models "qwen2.5-0.5b llama-3.2-1b tinyllama-1.1b", types "Q4_0 Q8_0 Q4_K_M F16",
 # all CPUs, 3 repetitions, pp512, tg128; the scalar path runs pp64/tg16 (it is 10-50x
 # slower). Everything measured is kept under CACHE_DIR/results/ as JSON.
@@ -34,12 +35,13 @@ SCALAR_TG=16
 PROBE_SECONDS=0.5
 VOCAB_DIR=${VOCAB_DIR:-$(cd "$(dirname "$0")/.." && pwd)/../shared/models/vocab}
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-while getopts "e:c:m:T:t:r:p:n:P:N:h" opt; do
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+SUMMARY_ONLY=0
+while getopts "e:c:m:T:t:r:p:n:P:N:sh" opt; do
   case $opt in
     e) EDGELM=$OPTARG ;; c) CACHE=$OPTARG ;; m) MODELS=$OPTARG ;; T) TYPES=$OPTARG ;;
     t) THREADS=$OPTARG ;; r) REPS=$OPTARG ;; p) PP=$OPTARG ;; n) TG=$OPTARG ;;
-    P) SCALAR_PP=$OPTARG ;; N) SCALAR_TG=$OPTARG ;; *) usage ;;
+    P) SCALAR_PP=$OPTARG ;; N) SCALAR_TG=$OPTARG ;; s) SUMMARY_ONLY=1 ;; *) usage ;;
   esac
 done
 [[ -x $EDGELM ]] || { echo "perf_table.sh: edgelm binary '$EDGELM' not found (build it or pass -e)" >&2; exit 1; }
@@ -74,6 +76,7 @@ bench_json() {  # out model isa threads pp tg
 
 echo "perf_table.sh: $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -n), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for preset in $MODELS; do
+  [[ $SUMMARY_ONLY == 1 ]] && break
   for type in $TYPES; do
     key=$preset-$type
     m=$(model_file "$preset" "$type")
@@ -108,7 +111,7 @@ def pct(x):
     return "-" if x is None else f"{100 * x:.0f} %"
 
 print(f"| model | type | bw GB/s | tg t/s | decode % bw | pp t/s | prefill % peak ({'N' if threads > 1 else '1'} thr) "
-      f"| tg 1 thr | tg scaling | pp scaling | scalar tg | scalar pp | SIMD/scalar tg | RSS ok |")
+      f"| tg 1 thr | tg scaling | pp scaling | scalar tg | scalar pp | SIMD/scalar tg (x) | RSS ok |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for preset in models:
     for t in types:
@@ -140,5 +143,5 @@ for preset in models:
             rss_ok = f"{'yes' if r['peak_rss_bytes'] <= limit else 'NO'} ({r['peak_rss_bytes'] / MiB:.0f}/{limit / MiB:.0f} MiB)"
         f = lambda v, d=1: "-" if v is None else f"{v:.{d}f}"
         print(f"| {preset} | {t} ({isa}) | {bw / 1e9:.1f} | {f(tg)} | {pct(dec)} | {f(pp)} | {pct(pre)} | {f(tg1)} | "
-              f"{pct(tg_scale)} | {pct(pp_scale)} | {f(stg, 2)} | {f(spp, 2)} | {f(tg / stg if tg and stg else None)}x | {rss_ok} |")
+              f"{pct(tg_scale)} | {pct(pp_scale)} | {f(stg, 2)} | {f(spp, 2)} | {f(tg / stg if tg and stg else None)} | {rss_ok} |")
 PY

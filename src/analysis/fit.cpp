@@ -5,12 +5,8 @@
 #include <cstdio>
 
 #include "gguf/ggml_types.h"
+#include "synth/model_info.h"
 
-namespace edgelm {
-// Declared in synth/model_info.h, which cannot be included beside edgelm/engine.h: both
-// define edgelm::ModelInfo.
-std::optional<std::string> LlamaFileTypeName(uint32_t id);
-}  // namespace edgelm
 
 namespace edgelm::analysis {
 namespace {

@@ -43,6 +43,10 @@ struct TypeKernels {
   GemmTileFn gemm_tile = nullptr;  // optional; bit-identical to vec_dot per element
   int gemm_rows = 0;
   int gemm_tokens = 0;
+  // Optional decode kernel: the same contract with gemv_rows rows and one token (rows
+  // share the activation loads); bit-identical to vec_dot per element.
+  GemmTileFn gemv_tile = nullptr;
+  int gemv_rows = 0;
 };
 
 struct KernelTable {

@@ -119,7 +119,14 @@ void MatMul(const KernelTable& kernels, ThreadPool& pool, const WeightView& w, c
   }
   pool.ParallelFor(n_out, kRowGrain, [&](int64_t r0, int64_t r1) {
     if (n_tokens == 1) {
-      for (int64_t r = r0; r < r1; ++r) {
+      int64_t r = r0;
+      if (k.gemv_tile != nullptr) {
+        // Several rows per call share the activation loads; same values as vec_dot.
+        for (; r + k.gemv_rows <= r1; r += k.gemv_rows) {
+          k.gemv_tile(n_in, wdata + static_cast<uint64_t>(r) * row_bytes, row_bytes, act, act_row_bytes, y + r, n_out);
+        }
+      }
+      for (; r < r1; ++r) {
         vec_dot(n_in, wdata + static_cast<uint64_t>(r) * row_bytes, act, y + r);
       }
       return;

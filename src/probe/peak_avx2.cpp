@@ -85,9 +85,12 @@ uint64_t F16Loop(int64_t iterations) {
 
 PeakLoop Avx2PeakLoop(MacFamily family) {
   switch (family) {
-    case MacFamily::kInt8: return {Int8Loop, "vpmaddubsw+vpmaddwd+vpaddd ymm"};
-    case MacFamily::kF16: return {F16Loop, "2x vcvtph2ps+vfmadd ymm"};
-    case MacFamily::kF32: return {F32Loop, "vfmadd231ps ymm"};
+    case MacFamily::kInt8:
+      return {Int8Loop, "vpmaddubsw+vpmaddwd+vpaddd ymm"};
+    case MacFamily::kF16:
+      return {F16Loop, "2x vcvtph2ps+vfmadd ymm"};
+    case MacFamily::kF32:
+      return {F32Loop, "vfmadd231ps ymm"};
   }
   return {};
 }

@@ -72,9 +72,12 @@ uint64_t F32Loop(int64_t iterations) {
 PeakLoop Avx512PeakLoop(MacFamily family, bool vnni) {
   switch (family) {
     case MacFamily::kInt8:
-      return vnni ? PeakLoop{Int8VnniLoop, "vpdpbusd zmm"} : PeakLoop{Int8BwLoop, "vpmaddubsw+vpmaddwd+vpaddd zmm"};
-    case MacFamily::kF16: return Avx2PeakLoop(MacFamily::kF16);
-    case MacFamily::kF32: return {F32Loop, "vfmadd231ps zmm"};
+      return vnni ? PeakLoop{Int8VnniLoop, "vpdpbusd zmm"}
+                  : PeakLoop{Int8BwLoop, "vpmaddubsw+vpmaddwd+vpaddd zmm"};
+    case MacFamily::kF16:
+      return Avx2PeakLoop(MacFamily::kF16);
+    case MacFamily::kF32:
+      return {F32Loop, "vfmadd231ps zmm"};
   }
   return {};
 }

@@ -94,8 +94,10 @@ PeakLoop NeonPeakLoop(MacFamily family, bool dotprod) {
   switch (family) {
     case MacFamily::kInt8:
       return dotprod ? PeakLoop{Int8DotLoop, "sdot"} : PeakLoop{Int8NeonLoop, "smull+sadalp"};
-    case MacFamily::kF16: return {F16Loop, "fcvtl+fmla"};
-    case MacFamily::kF32: return {F32Loop, "fmla"};
+    case MacFamily::kF16:
+      return {F16Loop, "fcvtl+fmla"};
+    case MacFamily::kF32:
+      return {F32Loop, "fmla"};
   }
   return {};
 }

@@ -65,9 +65,12 @@ uint64_t F16Loop(int64_t iterations) {
 
 PeakLoop ScalarPeakLoop(MacFamily family) {
   switch (family) {
-    case MacFamily::kInt8: return {Int8Loop, "imul+add (int32)"};
-    case MacFamily::kF16: return {F16Loop, "half->float + mul+add"};
-    case MacFamily::kF32: return {F32Loop, "mulss+addss"};
+    case MacFamily::kInt8:
+      return {Int8Loop, "imul+add (int32)"};
+    case MacFamily::kF16:
+      return {F16Loop, "half->float + mul+add"};
+    case MacFamily::kF32:
+      return {F32Loop, "mulss+addss"};
   }
   return {};
 }

@@ -46,7 +46,8 @@ uint64_t ReadBytesPortable(const uint8_t* p, uint64_t n_bytes) {
 
 }  // namespace probe_internal
 
-Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_bytes, double min_seconds) {
+Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_bytes,
+                                             double min_seconds) {
   if (buffer_bytes < kMinBufferBytes || buffer_bytes > kMaxBufferBytes) {
     return InvalidArgumentError("bandwidth probe: buffer of " + std::to_string(buffer_bytes) +
                                 " bytes is outside the supported range [4096, 2^40]");
@@ -56,17 +57,20 @@ Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_b
                                 " s must be in (0, 3600]");
   }
   const uint64_t bytes = buffer_bytes / kLineBytes * kLineBytes;
-  std::unique_ptr<uint8_t, FreeDeleter> buffer(static_cast<uint8_t*>(std::aligned_alloc(kLineBytes, bytes)));
+  std::unique_ptr<uint8_t, FreeDeleter> buffer(
+      static_cast<uint8_t*>(std::aligned_alloc(kLineBytes, bytes)));
   if (!buffer) {
-    return ResourceExhaustedError("bandwidth probe: cannot allocate " + std::to_string(bytes) +
-                                  " bytes (not enough memory for a buffer that size; try a smaller --bytes)");
+    return ResourceExhaustedError(
+        "bandwidth probe: cannot allocate " + std::to_string(bytes) +
+        " bytes (not enough memory for a buffer that size; try a smaller --bytes)");
   }
   uint8_t* data = buffer.get();
   const int64_t n_lines = static_cast<int64_t>(bytes / kLineBytes);
   // Each thread first touches the pages it will read (first-touch placement on NUMA).
   pool.Run([&](int ith, int nth) {
     auto [l0, l1] = ThreadPool::ChunkRange(n_lines, 64, ith, nth);
-    for (int64_t l = l0; l < l1; ++l) std::memset(data + l * kLineBytes, static_cast<int>(l & 0x7F) + 1, kLineBytes);
+    for (int64_t l = l0; l < l1; ++l)
+      std::memset(data + l * kLineBytes, static_cast<int>(l & 0x7F) + 1, kLineBytes);
   });
   uint64_t (*read)(const uint8_t*, uint64_t) = probe_internal::ReadBytesPortable;
 #if defined(__x86_64__)
@@ -90,7 +94,8 @@ Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_b
       std::vector<Segment>& seg = segments[static_cast<size_t>(ith)];
       seg.clear();
       uint64_t sink = 0;
-      for (uint64_t off = static_cast<uint64_t>(l0) * kLineBytes, end = static_cast<uint64_t>(l1) * kLineBytes;
+      for (uint64_t off = static_cast<uint64_t>(l0) * kLineBytes,
+                    end = static_cast<uint64_t>(l1) * kLineBytes;
            off < end; off += kSegmentBytes) {
         const uint64_t n = std::min(kSegmentBytes, end - off);
         const int64_t s0 = MonotonicNs();
@@ -106,8 +111,10 @@ Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_b
     for (const auto& seg : segments) {
       if (seg.empty()) continue;
       std::vector<double> ns_per_byte;
-      for (const Segment& g : seg) ns_per_byte.push_back(static_cast<double>(g.ns) / static_cast<double>(g.bytes));
-      std::nth_element(ns_per_byte.begin(), ns_per_byte.begin() + ns_per_byte.size() / 2, ns_per_byte.end());
+      for (const Segment& g : seg)
+        ns_per_byte.push_back(static_cast<double>(g.ns) / static_cast<double>(g.bytes));
+      std::nth_element(ns_per_byte.begin(), ns_per_byte.begin() + ns_per_byte.size() / 2,
+                       ns_per_byte.end());
       const double limit = 2.0 * ns_per_byte[ns_per_byte.size() / 2];
       double bytes_kept = 0.0, ns_kept = 0.0;
       for (const Segment& g : seg) {
@@ -140,9 +147,12 @@ Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_b
 
 const char* MacFamilyName(MacFamily family) {
   switch (family) {
-    case MacFamily::kInt8: return "int8";
-    case MacFamily::kF16: return "f16";
-    case MacFamily::kF32: return "f32";
+    case MacFamily::kInt8:
+      return "int8";
+    case MacFamily::kF16:
+      return "f16";
+    case MacFamily::kF32:
+      return "f32";
   }
   return "?";
 }
@@ -159,30 +169,44 @@ MacFamily MacFamilyForType(GgmlType type) {
   }
 }
 
-Result<PeakResult> MeasurePeakMacs(ThreadPool& pool, Isa isa, MacFamily family, double min_seconds) {
+Result<PeakResult> MeasurePeakMacs(ThreadPool& pool, Isa isa, MacFamily family,
+                                   double min_seconds) {
   const CpuFeatures& cpu = DetectCpuFeatures();
   if (!IsaAvailable(isa, cpu)) {
     return UnsupportedError(std::string("peak probe: ISA path ") + IsaName(isa) +
                             " is not available on this CPU or in this build");
   }
   if (!(min_seconds > 0.0) || min_seconds > 3600.0) {
-    return InvalidArgumentError("peak probe: measuring time " + std::to_string(min_seconds) + " s must be in (0, 3600]");
+    return InvalidArgumentError("peak probe: measuring time " + std::to_string(min_seconds) +
+                                " s must be in (0, 3600]");
   }
   probe_internal::PeakLoop loop;
   switch (isa) {
-    case Isa::kScalar: loop = probe_internal::ScalarPeakLoop(family); break;
+    case Isa::kScalar:
+      loop = probe_internal::ScalarPeakLoop(family);
+      break;
 #if defined(__x86_64__)
-    case Isa::kAvx2: loop = probe_internal::Avx2PeakLoop(family); break;
-    case Isa::kAvx512: loop = probe_internal::Avx512PeakLoop(family, cpu.avx512vnni); break;
+    case Isa::kAvx2:
+      loop = probe_internal::Avx2PeakLoop(family);
+      break;
+    case Isa::kAvx512:
+      loop = probe_internal::Avx512PeakLoop(family, cpu.avx512vnni);
+      break;
 #endif
 #if defined(__aarch64__)
-    case Isa::kNeon: loop = probe_internal::NeonPeakLoop(family, false); break;
-    case Isa::kNeonDot: loop = probe_internal::NeonPeakLoop(family, true); break;
+    case Isa::kNeon:
+      loop = probe_internal::NeonPeakLoop(family, false);
+      break;
+    case Isa::kNeonDot:
+      loop = probe_internal::NeonPeakLoop(family, true);
+      break;
 #endif
-    default: break;
+    default:
+      break;
   }
   if (loop.run == nullptr) {
-    return UnsupportedError(std::string("peak probe: no ") + MacFamilyName(family) + " loop for ISA path " + IsaName(isa));
+    return UnsupportedError(std::string("peak probe: no ") + MacFamilyName(family) +
+                            " loop for ISA path " + IsaName(isa));
   }
   // Calibrate on one thread: passes of about 1 ms, many of them, best kept. Short passes
   // fit inside one scheduler time slice, so on a machine shared with other work some
@@ -194,7 +218,9 @@ Result<PeakResult> MeasurePeakMacs(ThreadPool& pool, Isa isa, MacFamily family, 
     loop.run(iterations);
     const double ns = static_cast<double>(MonotonicNs() - t0);
     if (ns >= target_ns / 4.0 || iterations >= (int64_t{1} << 40)) {
-      if (ns > 0.0) iterations = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(iterations) * target_ns / ns));
+      if (ns > 0.0)
+        iterations = std::max<int64_t>(
+            1, static_cast<int64_t>(static_cast<double>(iterations) * target_ns / ns));
       break;
     }
     iterations *= 4;
@@ -207,7 +233,8 @@ Result<PeakResult> MeasurePeakMacs(ThreadPool& pool, Isa isa, MacFamily family, 
     pool.Run([&](int ith, int) {
       const int64_t s0 = MonotonicNs();
       const uint64_t done = loop.run(iterations);
-      rate[static_cast<size_t>(ith)] = static_cast<double>(done) / (std::max<int64_t>(MonotonicNs() - s0, 1) * 1e-9);
+      rate[static_cast<size_t>(ith)] =
+          static_cast<double>(done) / (std::max<int64_t>(MonotonicNs() - s0, 1) * 1e-9);
     });
     return static_cast<double>(MonotonicNs() - t0);
   };
@@ -230,7 +257,8 @@ Result<PeakResult> MeasurePeakMacs(ThreadPool& pool, Isa isa, MacFamily family, 
 
 Result<ModelCost> ComputeModelCost(const GgufFile& file) {
   if (file.tensors().empty()) {
-    return InvalidArgumentError("model cost: " + file.name() + " holds no tensors (expected a model's weights)");
+    return InvalidArgumentError("model cost: " + file.name() +
+                                " holds no tensors (expected a model's weights)");
   }
   const bool tied = file.FindTensorOrNull("output.weight") == nullptr;
   ModelCost cost;
@@ -259,17 +287,21 @@ Result<ModelCost> ComputeModelCost(const GgufFile& file) {
   return cost;
 }
 
-Roofline ComputeRoofline(uint64_t weight_bytes_per_token, uint64_t macs_per_token, double bandwidth_bytes_per_s,
-                         double peak_macs_per_s) {
+Roofline ComputeRoofline(uint64_t weight_bytes_per_token, uint64_t macs_per_token,
+                         double bandwidth_bytes_per_s, double peak_macs_per_s) {
   Roofline r;
-  if (weight_bytes_per_token > 0) r.decode_tokens_per_s = bandwidth_bytes_per_s / static_cast<double>(weight_bytes_per_token);
-  if (macs_per_token > 0) r.prefill_tokens_per_s = peak_macs_per_s / static_cast<double>(macs_per_token);
+  if (weight_bytes_per_token > 0)
+    r.decode_tokens_per_s = bandwidth_bytes_per_s / static_cast<double>(weight_bytes_per_token);
+  if (macs_per_token > 0)
+    r.prefill_tokens_per_s = peak_macs_per_s / static_cast<double>(macs_per_token);
   return r;
 }
 
 Result<uint64_t> ParseByteCount(const std::string& text) {
   auto bad = [&] {
-    return InvalidArgumentError("bad byte count '" + text + "' (expected digits with an optional K, M, G or T suffix, e.g. 256M)");
+    return InvalidArgumentError(
+        "bad byte count '" + text +
+        "' (expected digits with an optional K, M, G or T suffix, e.g. 256M)");
   };
   size_t i = 0;
   uint64_t value = 0;
@@ -282,14 +314,21 @@ Result<uint64_t> ParseByteCount(const std::string& text) {
   if (i == 0) return bad();
   std::string suffix = text.substr(i);
   for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (suffix.size() > 1 && (suffix.substr(1) == "IB" || suffix.substr(1) == "B")) suffix = suffix.substr(0, 1);
+  if (suffix.size() > 1 && (suffix.substr(1) == "IB" || suffix.substr(1) == "B"))
+    suffix = suffix.substr(0, 1);
   int shift = 0;
-  if (suffix.empty() || suffix == "B") shift = 0;
-  else if (suffix == "K") shift = 10;
-  else if (suffix == "M") shift = 20;
-  else if (suffix == "G") shift = 30;
-  else if (suffix == "T") shift = 40;
-  else return bad();
+  if (suffix.empty() || suffix == "B")
+    shift = 0;
+  else if (suffix == "K")
+    shift = 10;
+  else if (suffix == "M")
+    shift = 20;
+  else if (suffix == "G")
+    shift = 30;
+  else if (suffix == "T")
+    shift = 40;
+  else
+    return bad();
   if (shift > 0 && value > (UINT64_MAX >> shift)) return bad();
   return value << shift;
 }

@@ -35,7 +35,8 @@ struct BandwidthResult {
 // thread of `pool` its contiguous chunk, for at least `min_seconds` (and at least 3
 // passes after one warm-up pass); reports the best pass. A buffer the size of a
 // model's weights measures what decode sees (caches count when it fits them).
-Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_bytes, double min_seconds);
+Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_bytes,
+                                             double min_seconds);
 
 // The arithmetic families the kernels use: int8 dot products (all block-quantized types
 // take 8-bit activations), F16 (convert to f32, FMA) and F32 FMA.
@@ -59,9 +60,9 @@ Result<PeakResult> MeasurePeakMacs(ThreadPool& pool, Isa isa, MacFamily family, 
 
 // What one token costs a model's matmuls.
 struct ModelCost {
-  uint64_t weight_bytes_per_token = 0;  // every weight read once; token_embd only one row
-  uint64_t macs_per_token = 0;          // 2-D weight elements used in matmuls
-  uint64_t parameters = 0;              // all tensor elements
+  uint64_t weight_bytes_per_token = 0;      // every weight read once; token_embd only one row
+  uint64_t macs_per_token = 0;              // 2-D weight elements used in matmuls
+  uint64_t parameters = 0;                  // all tensor elements
   GgmlType dominant_type = GgmlType::kF32;  // type holding most matmul weight bytes
   uint64_t dominant_bytes = 0;
 };

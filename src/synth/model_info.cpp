@@ -183,8 +183,8 @@ std::optional<std::string> LlamaFileTypeName(uint32_t id) {
   return std::nullopt;
 }
 
-ModelInfo DescribeModel(const GgufFile& f) {
-  ModelInfo m;
+GgufSummary DescribeModel(const GgufFile& f) {
+  GgufSummary m;
   m.path = f.name();
   m.file_size_bytes = f.file_size();
   m.gguf_version = f.version();
@@ -293,7 +293,7 @@ ModelInfo DescribeModel(const GgufFile& f) {
   return m;
 }
 
-std::string ModelInfoText(const ModelInfo& m, bool with_tensors) {
+std::string ModelInfoText(const GgufSummary& m, bool with_tensors) {
   std::string s;
   auto line = [&s](const std::string& label, const std::string& value) {
     std::string l = label + ":";
@@ -362,7 +362,7 @@ std::string ModelInfoText(const ModelInfo& m, bool with_tensors) {
   return s;
 }
 
-nlohmann::ordered_json ModelInfoJson(const ModelInfo& m, bool with_tensors) {
+nlohmann::ordered_json ModelInfoJson(const GgufSummary& m, bool with_tensors) {
   using J = nlohmann::ordered_json;
   auto opt = [](const auto& o) -> J { return o ? J(*o) : J(nullptr); };
   J j;

@@ -54,7 +54,7 @@ struct TensorRow {
   uint64_t offset = 0;         // absolute file offset of the data
 };
 
-struct ModelInfo {
+struct GgufSummary {
   std::string path;
   uint64_t file_size_bytes = 0;
   uint32_t gguf_version = 0;
@@ -86,11 +86,11 @@ struct ModelInfo {
 
 // Summarises a parsed file. Never fails: a key with an unexpected type or value leaves
 // its figure absent and adds a note saying why.
-ModelInfo DescribeModel(const GgufFile& file);
+GgufSummary DescribeModel(const GgufFile& file);
 
 // Human-readable report; with_tensors appends one line per tensor.
-std::string ModelInfoText(const ModelInfo& info, bool with_tensors);
+std::string ModelInfoText(const GgufSummary& info, bool with_tensors);
 // Machine-readable report (keys documented by the text above; absent values are null).
-nlohmann::ordered_json ModelInfoJson(const ModelInfo& info, bool with_tensors);
+nlohmann::ordered_json ModelInfoJson(const GgufSummary& info, bool with_tensors);
 
 }  // namespace edgelm

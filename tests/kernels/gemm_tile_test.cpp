@@ -26,7 +26,8 @@ class GemmTile : public testing::IsaTest {};
 std::vector<GgmlType> TiledTypes(const KernelTable& table) {
   std::vector<GgmlType> out;
   for (uint32_t id = 0; id < kMaxGgmlTypeId; ++id) {
-    if (table.types[id].supported && table.types[id].gemm_tile != nullptr) out.push_back(static_cast<GgmlType>(id));
+    if (table.types[id].supported && table.types[id].gemm_tile != nullptr)
+      out.push_back(static_cast<GgmlType>(id));
   }
   return out;
 }
@@ -57,11 +58,38 @@ TEST_P(GemmTile, TileEqualsVecDotBitForBit) {
           k.vec_dot(n, w.data() + r * row_bytes, act.data() + t * act_bytes, &want);
           const float got = y[t * stride + r];
           EXPECT_EQ(0, std::memcmp(&want, &got, 4))
-              << IsaName(GetParam()) << " " << GgmlTypeName(type) << " n=" << n << " r=" << r << " t=" << t
-              << ": tile " << got << " vec_dot " << want;
+              << IsaName(GetParam()) << " " << GgmlTypeName(type) << " n=" << n << " r=" << r
+              << " t=" << t << ": tile " << got << " vec_dot " << want;
         }
-        for (int64_t r = k.gemm_rows; r < stride; ++r) EXPECT_TRUE(std::isnan(y[t * stride + r])) << "wrote outside the tile";
+        for (int64_t r = k.gemm_rows; r < stride; ++r)
+          EXPECT_TRUE(std::isnan(y[t * stride + r])) << "wrote outside the tile";
       }
+    }
+  }
+}
+
+TEST_P(GemmTile, DecodeTileEqualsVecDotBitForBit) {
+  const KernelTable table = MakeKernelTable(GetParam());
+  std::mt19937 rng(23);
+  for (uint32_t id = 0; id < kMaxGgmlTypeId; ++id) {
+    const TypeKernels& k = table.types[id];
+    if (!k.supported || k.gemv_tile == nullptr) continue;
+    const auto type = static_cast<GgmlType>(id);
+    for (int64_t n : {32, 96, 4096 + 32}) {
+      const uint64_t row_bytes = *GgmlRowBytes(type, static_cast<uint64_t>(n));
+      const auto w = RandomRows(type, n, k.gemv_rows, rng);
+      const auto x = RandomFloats(n, rng);
+      const auto act = PrepareAct(k, x.data(), n);
+      std::vector<float> y(static_cast<size_t>(k.gemv_rows + 2), NAN);
+      k.gemv_tile(n, w.data(), row_bytes, act.data(), act.size(), y.data(), k.gemv_rows + 2);
+      for (int r = 0; r < k.gemv_rows; ++r) {
+        float want = 0.0f;
+        k.vec_dot(n, w.data() + r * row_bytes, act.data(), &want);
+        EXPECT_EQ(0, std::memcmp(&want, &y[r], 4))
+            << IsaName(GetParam()) << " " << GgmlTypeName(type) << " n=" << n << " r=" << r << ": "
+            << y[r] << " vs " << want;
+      }
+      EXPECT_TRUE(std::isnan(y[k.gemv_rows])) << "wrote outside the rows";
     }
   }
 }
@@ -87,7 +115,8 @@ TEST_P(GemmTile, PrefillEqualsDecodeForAnyThreadCount) {
       std::vector<float> prefill(decode.size(), NAN);
       MatMul(table, pool, view, x.data(), kTokens, prefill.data(), scratch);
       EXPECT_EQ(0, std::memcmp(prefill.data(), decode.data(), decode.size() * sizeof(float)))
-          << IsaName(GetParam()) << " " << GgmlTypeName(type) << " with " << pool.size() << " threads";
+          << IsaName(GetParam()) << " " << GgmlTypeName(type) << " with " << pool.size()
+          << " threads";
     }
   }
 }
@@ -104,7 +133,8 @@ TEST(GemmTileDispatch, SpeedPathsAreInstalled) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(simd, GemmTile, ::testing::ValuesIn(AvailableIsas(DetectCpuFeatures())), IsaParamName);
+INSTANTIATE_TEST_SUITE_P(simd, GemmTile, ::testing::ValuesIn(AvailableIsas(DetectCpuFeatures())),
+                         IsaParamName);
 
 }  // namespace
 }  // namespace edgelm

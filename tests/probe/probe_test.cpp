@@ -1,6 +1,8 @@
 // The probe measures what it claims: positive rates, caches visible in the bandwidth
 // (an L1-sized buffer reads faster than a 256 MiB one), exact roofline arithmetic, and
 // model costs counted from a constructed file.
+#include "probe/probe.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "gguf/gguf_writer.h"
-#include "probe/probe.h"
 
 namespace edgelm {
 namespace {
@@ -51,7 +52,8 @@ TEST(ProbePeak, EveryAvailablePathAndFamilyIsPositive) {
   for (Isa isa : AvailableIsas(DetectCpuFeatures())) {
     for (MacFamily f : {MacFamily::kInt8, MacFamily::kF16, MacFamily::kF32}) {
       auto r = MeasurePeakMacs(pool, isa, f, 0.005);
-      ASSERT_TRUE(r.ok()) << IsaName(isa) << " " << MacFamilyName(f) << ": " << r.status().ToString();
+      ASSERT_TRUE(r.ok()) << IsaName(isa) << " " << MacFamilyName(f) << ": "
+                          << r.status().ToString();
       EXPECT_GT(r->macs_per_s, 0.0) << IsaName(isa) << " " << MacFamilyName(f);
       EXPECT_EQ(r->n_threads, 2);
       EXPECT_FALSE(r->instruction.empty());
@@ -105,7 +107,8 @@ TEST(ProbeBytes, ParsesSuffixes) {
 // (F32) and an output matrix 64 x 10 (Q4_0).
 std::string WriteToyModel(bool with_output) {
   const std::string path = (std::filesystem::temp_directory_path() /
-                            ("edgelm_probe_toy_" + std::to_string(with_output) + ".gguf")).string();
+                            ("edgelm_probe_toy_" + std::to_string(with_output) + ".gguf"))
+                               .string();
   GgufWriter w;
   w.SetString("general.architecture", "llama");
   EXPECT_TRUE(w.AddTensor("token_embd.weight", GgmlType::kF16, {64, 10}).ok());

@@ -40,7 +40,7 @@ TEST(ModelInfo, MalformedHyperparametersBecomeNotes) {
     w.SetU32("tokenizer.ggml.bos_token_id", 5);
   }, &buf);
   ASSERT_TRUE(f);
-  const ModelInfo m = DescribeModel(*f);
+  const GgufSummary m = DescribeModel(*f);
   EXPECT_FALSE(m.kv_cache.has_value());
   ASSERT_FALSE(m.notes.empty());
   EXPECT_NE(m.notes[0].find("llama.block_count"), std::string::npos) << m.notes[0];
@@ -73,7 +73,7 @@ TEST(ModelInfo, KeyAndValueLengthsOverrideTheHeadSize) {
     w.SetF32("x.attention.layer_norm_rms_epsilon", eps);
   }, &buf);
   ASSERT_TRUE(f);
-  const ModelInfo m = DescribeModel(*f);
+  const GgufSummary m = DescribeModel(*f);
   ASSERT_TRUE(m.kv_cache.has_value());
   EXPECT_EQ(m.kv_cache->f16_bytes_per_1024_tokens, 2ull * 1024 * 1 * (128 + 96) * 2);
   EXPECT_EQ(m.kv_cache->f32_bytes_per_1024_tokens, 2ull * 1024 * 1 * (128 + 96) * 4);

@@ -141,7 +141,7 @@ TEST(SynthPresets, MetadataOfEveryPreset) {
     ASSERT_TRUE(tokens.ok());
     EXPECT_EQ((*tokens)->count, p.shape.n_vocab);
     EXPECT_EQ((*f)->GetU32(a + "vocab_size").value_or(0), p.shape.n_vocab);
-    const ModelInfo info = DescribeModel(**f);
+    const GgufSummary info = DescribeModel(**f);
     ASSERT_TRUE(info.kv_cache.has_value());
     const uint64_t hd = p.shape.n_embd / p.shape.n_head;
     EXPECT_EQ(info.kv_cache->f16_bytes_per_1024_tokens, 2ull * p.shape.n_layer * 1024 * p.shape.n_head_kv * hd * 2);
@@ -226,7 +226,7 @@ TEST(SynthFile, WrittenFileParsesWithIntendedStatistics) {
   auto f = GgufFile::Open(path);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ((*f)->file_size(), r->file_size_bytes);
-  const ModelInfo info = DescribeModel(**f);
+  const GgufSummary info = DescribeModel(**f);
   EXPECT_EQ(info.parameters, SynthParameterCount(o.shape));
   EXPECT_EQ(info.parameters, r->parameters);
   EXPECT_EQ(info.file_type_name.value_or(""), "F32");

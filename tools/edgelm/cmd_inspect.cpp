@@ -19,7 +19,7 @@ struct InspectOptions {
 int RunInspect(const InspectOptions& o) {
   auto file = GgufFile::Open(o.path);
   if (!file.ok()) return ReportError(file.status());
-  const ModelInfo info = DescribeModel(**file);
+  const GgufSummary info = DescribeModel(**file);
   if (o.json) {
     // Token texts and keys come from the file and need not be valid UTF-8: replace
     // invalid bytes rather than fail.

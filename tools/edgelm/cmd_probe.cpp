@@ -31,9 +31,11 @@ double Giga(double v) { return v * 1e-9; }
 
 int RunProbe(const ProbeOptions& o) {
   const CpuFeatures& cpu = DetectCpuFeatures();
-  if (!(o.seconds > 0.0) || o.seconds > 60.0) return UsageError("--seconds must be in (0, 60], got " + std::to_string(o.seconds));
+  if (!(o.seconds > 0.0) || o.seconds > 60.0)
+    return UsageError("--seconds must be in (0, 60], got " + std::to_string(o.seconds));
   const int n_threads = o.threads > 0 ? o.threads : AvailableCpuCount();
-  if (o.threads < 0) return UsageError("--threads must be >= 0 (0: all CPUs), got " + std::to_string(o.threads));
+  if (o.threads < 0)
+    return UsageError("--threads must be >= 0 (0: all CPUs), got " + std::to_string(o.threads));
 
   std::vector<Isa> isas;
   if (o.isa == "all") {
@@ -108,8 +110,8 @@ int RunProbe(const ProbeOptions& o) {
     m["family"] = MacFamilyName(family);
     for (const auto& e : j["peak"]) {
       if (e["family"] != MacFamilyName(family)) continue;
-      const Roofline r = ComputeRoofline(cost.weight_bytes_per_token, cost.macs_per_token, bandwidth_n,
-                                         e["macs_per_s_n"].get<double>());
+      const Roofline r = ComputeRoofline(cost.weight_bytes_per_token, cost.macs_per_token,
+                                         bandwidth_n, e["macs_per_s_n"].get<double>());
       nlohmann::ordered_json rl;
       rl["isa"] = e["isa"];
       rl["decode_tokens_per_s"] = r.decode_tokens_per_s;
@@ -126,10 +128,12 @@ int RunProbe(const ProbeOptions& o) {
   std::printf("cpu: %s\n", j["cpu"].get<std::string>().c_str());
   for (const auto& e : j["bandwidth"]) {
     std::printf("read bandwidth, %d thread(s), %llu-byte buffer: %.2f GB/s (best of %d passes)\n",
-                e["threads"].get<int>(), static_cast<unsigned long long>(e["buffer_bytes"].get<uint64_t>()),
+                e["threads"].get<int>(),
+                static_cast<unsigned long long>(e["buffer_bytes"].get<uint64_t>()),
                 Giga(e["bytes_per_s"].get<double>()), e["passes"].get<int>());
   }
-  std::printf("\n%-8s %-6s %14s %14s  %s\n", "isa", "family", "GMAC/s 1 thr", "GMAC/s N thr", "instruction");
+  std::printf("\n%-8s %-6s %14s %14s  %s\n", "isa", "family", "GMAC/s 1 thr", "GMAC/s N thr",
+              "instruction");
   for (const auto& e : j["peak"]) {
     std::printf("%-8s %-6s %14.2f %14.2f  %s\n", e["isa"].get<std::string>().c_str(),
                 e["family"].get<std::string>().c_str(), Giga(e["macs_per_s_1"].get<double>()),
@@ -137,14 +141,15 @@ int RunProbe(const ProbeOptions& o) {
   }
   if (file) {
     const auto& m = j["model"];
-    std::printf("\nmodel %s: %llu weight bytes per token, %llu MACs per token (%s weights, %s kernels)\n",
-                o.model.c_str(), static_cast<unsigned long long>(cost.weight_bytes_per_token),
-                static_cast<unsigned long long>(cost.macs_per_token), m["dominant_type"].get<std::string>().c_str(),
-                m["family"].get<std::string>().c_str());
+    std::printf(
+        "\nmodel %s: %llu weight bytes per token, %llu MACs per token (%s weights, %s kernels)\n",
+        o.model.c_str(), static_cast<unsigned long long>(cost.weight_bytes_per_token),
+        static_cast<unsigned long long>(cost.macs_per_token),
+        m["dominant_type"].get<std::string>().c_str(), m["family"].get<std::string>().c_str());
     std::printf("%-8s %22s %22s\n", "isa", "decode tok/s <= (bw)", "prefill tok/s <= (MAC)");
     for (const auto& r : m["roofline"]) {
-      std::printf("%-8s %22.2f %22.2f\n", r["isa"].get<std::string>().c_str(), r["decode_tokens_per_s"].get<double>(),
-                  r["prefill_tokens_per_s"].get<double>());
+      std::printf("%-8s %22.2f %22.2f\n", r["isa"].get<std::string>().c_str(),
+                  r["decode_tokens_per_s"].get<double>(), r["prefill_tokens_per_s"].get<double>());
     }
   }
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
@@ -153,13 +158,17 @@ int RunProbe(const ProbeOptions& o) {
 CommandRunner AddProbe(CLI::App& root) {
   auto opts = std::make_shared<ProbeOptions>();
   CLI::App* sub = root.add_subcommand(
-      "probe", "Measure read bandwidth and peak multiply-accumulate rates with the engine's thread pool; "
-               "with -m, print the model's decode/prefill roofline");
-  sub->add_option("-m,--model", opts->model, "GGUF model: bandwidth buffer = its weight bytes per token");
-  sub->add_option("--bytes", opts->bytes, "Bandwidth buffer size (e.g. 256M, 32K; default 256M without -m)")
+      "probe",
+      "Measure read bandwidth and peak multiply-accumulate rates with the engine's thread pool; "
+      "with -m, print the model's decode/prefill roofline");
+  sub->add_option("-m,--model", opts->model,
+                  "GGUF model: bandwidth buffer = its weight bytes per token");
+  sub->add_option("--bytes", opts->bytes,
+                  "Bandwidth buffer size (e.g. 256M, 32K; default 256M without -m)")
       ->each([opts](const std::string&) { opts->bytes_given = true; });
   sub->add_option("-t,--threads", opts->threads, "Threads (0: all available CPUs)");
-  sub->add_option("--isa", opts->isa, "ISA path to measure: all (default), scalar, avx2, avx512, neon, neon-dot, auto");
+  sub->add_option("--isa", opts->isa,
+                  "ISA path to measure: all (default), scalar, avx2, avx512, neon, neon-dot, auto");
   sub->add_option("--seconds", opts->seconds, "Measuring time per figure in seconds (default 0.3)");
   sub->add_flag("--json", opts->json, "Print JSON");
   return [opts] { return RunProbe(*opts); };

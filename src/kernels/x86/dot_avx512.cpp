@@ -241,6 +241,8 @@ void Set(KernelTable& t, GgmlType type, GgmlType act_type, VecDotFn vec_dot) {
   k.gemm_tile = nullptr;
   k.gemm_rows = 0;
   k.gemm_tokens = 0;
+  k.gemv_tile = nullptr;
+  k.gemv_rows = 0;
 }
 
 }  // namespace

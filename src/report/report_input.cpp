@@ -1,0 +1,64 @@
+#include <filesystem>
+#include <fstream>
+
+#include "report/report.h"
+
+namespace edgelm::report {
+
+Result<ReportInput> LoadReportInput(const std::string& db_path, std::optional<int64_t> run_id) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(db_path, ec)) {
+    return NotFoundError("results store '" + db_path + "' does not exist (run `edgelm study` or `edgelm bench` first, "
+                         "or give --db)");
+  }
+  EDGELM_ASSIGN_OR_RETURN(auto store, bench::ResultsStore::Open(db_path));
+  EDGELM_ASSIGN_OR_RETURN(auto runs, store->ListRuns());
+  if (runs.empty()) return NotFoundError("results store '" + db_path + "' holds no runs");
+  ReportInput in;
+  const bench::RunSummary* chosen = nullptr;
+  if (run_id) {
+    for (const auto& r : runs) {
+      if (r.run_id == *run_id) chosen = &r;
+    }
+    if (!chosen) {
+      return NotFoundError("results store '" + db_path + "' has no run " + std::to_string(*run_id) + " (runs " +
+                           std::to_string(runs.front().run_id) + " to " + std::to_string(runs.back().run_id) +
+                           "; `edgelm results` lists them)");
+    }
+  } else {
+    chosen = &runs.front();
+    for (const auto& r : runs) {
+      if (r.run_id > chosen->run_id) chosen = &r;
+    }
+  }
+  in.run = *chosen;
+  EDGELM_ASSIGN_OR_RETURN(in.bench, store->LoadRun(chosen->run_id));
+  EDGELM_ASSIGN_OR_RETURN(auto study_store, StudyStore::Open(db_path));
+  EDGELM_ASSIGN_OR_RETURN(in.study, study_store->Load(chosen->run_id));
+  return in;
+}
+
+Result<ReportFiles> WriteReportFiles(const ReportInput& input, const std::string& html_path) {
+  ReportFiles files;
+  files.html_path = html_path;
+  std::filesystem::path md(html_path);
+  md.replace_extension(".md");
+  files.markdown_path = md.string();
+  if (files.markdown_path == html_path) files.markdown_path += ".md";
+  auto write = [](const std::string& path, const std::string& text) -> Status {
+    std::error_code ec;
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) return IoError("cannot write '" + path + "' (directory missing or not writable?)");
+    out << text;
+    out.close();
+    if (!out) return IoError("writing '" + path + "' failed (disk full?)");
+    return Status::Ok();
+  };
+  EDGELM_RETURN_IF_ERROR(write(files.html_path, RenderHtml(input)));
+  EDGELM_RETURN_IF_ERROR(write(files.markdown_path, RenderMarkdown(input)));
+  return files;
+}
+
+}  // namespace edgelm::report

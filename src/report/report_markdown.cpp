@@ -1,0 +1,96 @@
+// The Markdown summary written beside the HTML: context, the main tables and the
+// recommendations, for a terminal, a pull request or a wiki.
+#include <map>
+
+#include "report/findings.h"
+#include "report/html.h"
+#include "report/report.h"
+
+namespace edgelm::report {
+namespace {
+
+std::string Cell(const std::string& s) { return MarkdownCell(s); }
+std::string Opt(const std::optional<double>& v, const std::string& why) {
+  return v ? FormatNumber(*v) : "absent (" + MarkdownCell(why) + ")";
+}
+
+}  // namespace
+
+std::string RenderMarkdown(const ReportInput& in) {
+  const auto& c = in.bench.context;
+  std::string o = "# edgelm report — " +
+                  Cell(in.study.settings ? in.study.settings->name : "bench run " + std::to_string(in.run.run_id)) + "\n\n";
+  o += "Run " + std::to_string(in.run.run_id) + " (" + Cell(in.bench.status) + "), " + Cell(c.date) + ". edgelm " +
+       Cell(c.edgelm_version) + " (" + Cell(c.build_commit) + ", " + Cell(c.build_type) + "), CPU " + Cell(c.cpu_info) +
+       ", " + std::to_string(c.n_cores) + " cores, ISA " + Cell(c.isa_best) + ", governor " +
+       (c.governor ? Cell(*c.governor) : std::string("absent (not exposed)")) + ".\n";
+  if (in.study.settings) {
+    o += "Device profile " + Cell(in.study.settings->device_profile) + "; energy: " +
+         Cell(in.study.settings->energy_source) + " — " + Cell(in.study.settings->energy_note) + ".\n";
+  }
+  for (const auto& w : c.warnings) o += "\n> Warning: " + Cell(w) + "\n";
+
+  o += "\n## Throughput\n\n| configuration | tokens/s | sd | reps |\n| --- | ---: | ---: | ---: |\n";
+  for (const auto& r : in.bench.records) {
+    const auto d = bench::Derive(r);
+    o += "| " + Cell(ConfigLabel(in, r)) + " | " +
+         (r.status == "ok" ? Opt(d.ts.mean, "no repetition") : "absent (error: " + Cell(r.error) + ")") + " | " +
+         Opt(d.ts.stddev, "n < 2") + " | " + std::to_string(d.ts.n) + " |\n";
+  }
+
+  const auto eff = DecodeEfficiency(in);
+  o += "\n## Energy (decode)\n\n";
+  if (eff.empty()) {
+    o += "absent (" + Cell(in.study.settings ? in.study.settings->energy_note : "a plain bench run records no energy") + ")\n";
+  } else {
+    o += "| configuration | tokens/s | tokens/J | J/token | source | Pareto |\n| --- | ---: | ---: | ---: | --- | --- |\n";
+    for (const auto& p : eff) {
+      o += "| " + Cell(p.label) + " | " + FormatNumber(p.tokens_per_s) + " | " + FormatNumber(p.tokens_per_j) + " | " +
+           FormatNumber(p.joules_per_token) + " | " + Cell(p.source) + (p.estimated ? " (estimated)" : " (measured)") +
+           " | " + (p.on_front ? "front" : "") + " |\n";
+    }
+  }
+
+  o += "\n## Memory\n\n| model | ctx | weights | KV | scratch | total | fits |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n";
+  for (const auto& m : MemoryRows(in)) {
+    auto b = [](const std::optional<uint64_t>& v) { return v ? FormatBytes(*v) : std::string("absent (not reported)"); };
+    o += "| " + Cell(m.variant) + " | " + std::to_string(m.n_ctx) + " | " + b(m.weights_bytes) + " | " + b(m.kv_bytes) +
+         " | " + b(m.scratch_bytes) + " | " + b(m.total_bytes()) + " | " +
+         (m.fits ? (*m.fits ? "yes" : "no") : "absent (no usable-memory figure)") + " |\n";
+  }
+
+  o += "\n## Quality\n\n";
+  if (in.study.quality.empty()) {
+    o += "absent (" + Cell(in.study.settings && !in.study.settings->quality_note.empty() ? in.study.settings->quality_note
+                                                                                         : "no quality evaluation") + ")\n";
+  } else {
+    o += "| model | bits/weight | metric | value | stderr |\n| --- | ---: | --- | ---: | ---: |\n";
+    for (const auto& q : in.study.quality) {
+      o += "| " + Cell(q.model_label) + " | " + Opt(q.bits_per_weight, "unknown") + " | " + Cell(q.metric) + " | " +
+           Opt(q.value, q.reason) + " | " + Opt(q.stderr_value, "n/a") + " |\n";
+    }
+  }
+
+  if (in.study.settings && !eff.empty()) {
+    o += "\n## Cost\n\n";
+    const EfficiencyPoint* best = &eff.front();
+    for (const auto& p : eff) {
+      if (p.tokens_per_j > best->tokens_per_j) best = &p;
+    }
+    const auto cost = EdgeCost(in.study.settings->prices, best->tokens_per_s, best->joules_per_token);
+    o += "Most efficient configuration " + Cell(best->label) + ": " + Opt(cost.total_usd_per_1m, cost.reason) +
+         " USD per 1M tokens at the edge.\n\n";
+    for (const auto& b : BreakEvens(in.study.settings->prices, *best)) {
+      o += "- " + Cell(b.cloud) + " (" + FormatNumber(b.cloud_usd_per_1m) + " USD/1M output): " + Cell(b.verdict) + "\n";
+    }
+  }
+
+  o += "\n## Recommendations\n\n";
+  for (const auto& r : Recommend(in)) {
+    o += "- **" + Cell(r.question) + "**: " +
+         (r.answer ? Cell(*r.answer) + " — " + Cell(r.evidence) : "absent (" + Cell(r.absent_reason) + ")") + "\n";
+  }
+  return o;
+}
+
+}  // namespace edgelm::report

@@ -1,0 +1,269 @@
+#include "report/study_data.h"
+
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+namespace edgelm::report {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS study_items(
+  item_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  config_key TEXT NOT NULL,
+  json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS study_items_run ON study_items(run_id, kind);
+)sql";
+
+template <typename T>
+void PutOpt(json& j, const char* name, const std::optional<T>& v) {
+  j[name] = v ? json(*v) : json(nullptr);
+}
+template <typename T>
+std::optional<T> GetOpt(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  return it->get<T>();
+}
+std::string Str(const json& j, const char* name) { return j.value(name, std::string()); }
+
+json ToJson(const VariantInfo& v) {
+  json j{{"model_path", v.model_path}, {"label", v.label}, {"origin", v.origin}, {"weight_type", v.weight_type}};
+  PutOpt(j, "bits_per_weight", v.bits_per_weight);
+  return j;
+}
+VariantInfo VariantFrom(const json& j) {
+  VariantInfo v;
+  v.model_path = Str(j, "model_path");
+  v.label = Str(j, "label");
+  v.origin = Str(j, "origin");
+  v.weight_type = Str(j, "weight_type");
+  v.bits_per_weight = GetOpt<double>(j, "bits_per_weight");
+  return v;
+}
+
+json ToJson(const StudySettings& s) {
+  json cloud = json::array();
+  for (const auto& c : s.prices.cloud) {
+    cloud.push_back({{"name", c.name}, {"input_usd_per_1m", c.input_usd_per_1m},
+                     {"output_usd_per_1m", c.output_usd_per_1m}, {"as_of", c.as_of}, {"source", c.source}});
+  }
+  json prices{{"amortisation_years", s.prices.amortisation_years}, {"duty_cycle", s.prices.duty_cycle},
+              {"cloud", cloud}, {"note", s.prices.note}};
+  PutOpt(prices, "device_usd", s.prices.device_usd);
+  PutOpt(prices, "electricity_usd_per_kwh", s.prices.electricity_usd_per_kwh);
+  json budget{{"memory_basis", s.budget.memory_basis}};
+  PutOpt(budget, "memory_bytes", s.budget.memory_bytes);
+  PutOpt(budget, "power_watts", s.budget.power_watts);
+  json variants = json::array();
+  for (const auto& v : s.variants) variants.push_back(ToJson(v));
+  return {{"name", s.name}, {"config_text", s.config_text}, {"device_profile", s.device_profile},
+          {"device_name", s.device_name}, {"energy_source", s.energy_source}, {"energy_note", s.energy_note},
+          {"quality_note", s.quality_note}, {"cli_flags_json", s.cli_flags_json}, {"budget", budget}, {"prices", prices}, {"variants", variants}};
+}
+
+StudySettings SettingsFrom(const json& j) {
+  StudySettings s;
+  s.name = Str(j, "name");
+  s.config_text = Str(j, "config_text");
+  s.device_profile = Str(j, "device_profile");
+  s.device_name = Str(j, "device_name");
+  s.energy_source = Str(j, "energy_source");
+  s.energy_note = Str(j, "energy_note");
+  s.quality_note = Str(j, "quality_note");
+  s.cli_flags_json = Str(j, "cli_flags_json");
+  const json& b = j.at("budget");
+  s.budget.memory_bytes = GetOpt<uint64_t>(b, "memory_bytes");
+  s.budget.memory_basis = Str(b, "memory_basis");
+  s.budget.power_watts = GetOpt<double>(b, "power_watts");
+  const json& p = j.at("prices");
+  s.prices.device_usd = GetOpt<double>(p, "device_usd");
+  s.prices.electricity_usd_per_kwh = GetOpt<double>(p, "electricity_usd_per_kwh");
+  s.prices.amortisation_years = p.value("amortisation_years", 3.0);
+  s.prices.duty_cycle = p.value("duty_cycle", 0.5);
+  s.prices.note = Str(p, "note");
+  for (const auto& c : p.value("cloud", json::array())) {
+    s.prices.cloud.push_back({Str(c, "name"), c.value("input_usd_per_1m", 0.0), c.value("output_usd_per_1m", 0.0),
+                              Str(c, "as_of"), Str(c, "source")});
+  }
+  for (const auto& v : j.value("variants", json::array())) s.variants.push_back(VariantFrom(v));
+  return s;
+}
+
+}  // namespace
+
+std::optional<double> EnergyRecord::tokens_per_joule() const {
+  if (!joules || *joules <= 0 || tokens <= 0) return std::nullopt;
+  return double(tokens) / *joules;
+}
+
+Result<std::unique_ptr<StudyStore>> StudyStore::Open(const std::string& path) {
+  std::unique_ptr<StudyStore> s(new StudyStore());
+  s->path_ = path;
+  if (sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    return IoError("results store '" + path + "': cannot open: " + (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
+  }
+  sqlite3_busy_timeout(s->db_, 5000);
+  // WAL with synchronous=NORMAL: a record survives a crash of edgelm (the bench rows,
+  // written FULL by the bench store, survive a power cut too); a fsync per energy or
+  // phase row would cost more than the configurations it describes.
+  sqlite3_exec(s->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, nullptr);
+  char* err = nullptr;
+  if (sqlite3_exec(s->db_, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown";
+    sqlite3_free(err);
+    return IoError("results store '" + path + "': cannot create the study table: " + m +
+                   " (not an SQLite file, or read-only?)");
+  }
+  return s;
+}
+
+StudyStore::~StudyStore() { sqlite3_close(db_); }
+
+Status StudyStore::Put(int64_t run_id, const std::string& kind, const std::string& key, const std::string& text) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "INSERT INTO study_items(run_id, kind, config_key, json) VALUES(?,?,?,?)", -1, &st,
+                         nullptr) != SQLITE_OK) {
+    return IoError("results store '" + path_ + "': " + sqlite3_errmsg(db_));
+  }
+  sqlite3_bind_int64(st, 1, run_id);
+  sqlite3_bind_text(st, 2, kind.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, key.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return IoError("results store '" + path_ + "': cannot add a " + kind + " record: " + sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Status StudyStore::Clear(int64_t run_id, const std::string& kind) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM study_items WHERE run_id = ? AND kind = ?", -1, &st, nullptr) != SQLITE_OK) {
+    return IoError("results store '" + path_ + "': " + sqlite3_errmsg(db_));
+  }
+  sqlite3_bind_int64(st, 1, run_id);
+  sqlite3_bind_text(st, 2, kind.c_str(), -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return IoError("results store '" + path_ + "': " + sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Status StudyStore::PutSettings(int64_t run_id, const StudySettings& s) {
+  EDGELM_RETURN_IF_ERROR(Clear(run_id, "settings"));
+  return Put(run_id, "settings", "", ToJson(s).dump());
+}
+
+Status StudyStore::AddEnergy(int64_t run_id, const EnergyRecord& r) {
+  json j{{"phase", r.phase}, {"source", r.source}, {"basis", r.basis}, {"estimated", r.estimated},
+         {"tokens", r.tokens}, {"seconds", r.seconds}, {"reason", r.reason}};
+  PutOpt(j, "joules", r.joules);
+  PutOpt(j, "avg_watts", r.avg_watts);
+  return Put(run_id, "energy", r.config_key, j.dump());
+}
+
+Status StudyStore::AddPower(int64_t run_id, const PowerTimeline& t) {
+  json samples = json::array();
+  for (const auto& s : t.samples) samples.push_back({s.t_s, s.watts});
+  json j{{"source", t.source}, {"estimated", t.estimated}, {"window_s", t.window_s}, {"samples", samples},
+         {"reason", t.reason}};
+  return Put(run_id, "power", "", j.dump());
+}
+
+Status StudyStore::AddPhase(int64_t run_id, const PhaseSpan& p) {
+  return Put(run_id, "phase", p.config_key, json{{"phase", p.phase}, {"t0_s", p.t0_s}, {"t1_s", p.t1_s}}.dump());
+}
+
+Status StudyStore::AddQuality(int64_t run_id, const QualityRecord& r) {
+  json j{{"model_label", r.model_label}, {"weight_type", r.weight_type}, {"metric", r.metric},
+         {"detail", r.detail}, {"reason", r.reason}};
+  PutOpt(j, "bits_per_weight", r.bits_per_weight);
+  PutOpt(j, "value", r.value);
+  PutOpt(j, "stderr", r.stderr_value);
+  return Put(run_id, "quality", r.model_label, j.dump());
+}
+
+Status StudyStore::AddHook(int64_t run_id, const HookRecord& r) {
+  json j{{"when", r.when}, {"command", r.command}, {"exit_code", r.exit_code}, {"output", r.output}};
+  return Put(run_id, "hook", r.config_key, j.dump());
+}
+
+Result<StudyData> StudyStore::Load(int64_t run_id) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT kind, config_key, json FROM study_items WHERE run_id = ? ORDER BY item_id", -1,
+                         &st, nullptr) != SQLITE_OK) {
+    return IoError("results store '" + path_ + "': " + sqlite3_errmsg(db_));
+  }
+  sqlite3_bind_int64(st, 1, run_id);
+  StudyData d;
+  Status status = Status::Ok();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    auto text = [&](int c) {
+      const unsigned char* t = sqlite3_column_text(st, c);
+      return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+    };
+    const std::string kind = text(0), key = text(1);
+    json j = json::parse(text(2), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      status = CorruptError("results store '" + path_ + "': a study record of kind '" + kind + "' of run " +
+                            std::to_string(run_id) + " is not valid JSON (edited by hand?)");
+      break;
+    }
+    try {
+      if (kind == "settings") {
+        d.settings = SettingsFrom(j);
+      } else if (kind == "energy") {
+        EnergyRecord r;
+        r.config_key = key;
+        r.phase = Str(j, "phase");
+        r.source = Str(j, "source");
+        r.basis = Str(j, "basis");
+        r.estimated = j.value("estimated", false);
+        r.tokens = j.value("tokens", int64_t{0});
+        r.seconds = j.value("seconds", 0.0);
+        r.joules = GetOpt<double>(j, "joules");
+        r.avg_watts = GetOpt<double>(j, "avg_watts");
+        r.reason = Str(j, "reason");
+        d.energy.push_back(r);
+      } else if (kind == "power") {
+        PowerTimeline t;
+        t.source = Str(j, "source");
+        t.estimated = j.value("estimated", false);
+        t.window_s = j.value("window_s", 0.0);
+        t.reason = Str(j, "reason");
+        for (const auto& s : j.at("samples")) t.samples.push_back({s.at(0).get<double>(), s.at(1).get<double>()});
+        d.power.push_back(t);
+      } else if (kind == "phase") {
+        d.phases.push_back({key, Str(j, "phase"), j.value("t0_s", 0.0), j.value("t1_s", 0.0)});
+      } else if (kind == "quality") {
+        QualityRecord r;
+        r.model_label = Str(j, "model_label");
+        r.weight_type = Str(j, "weight_type");
+        r.metric = Str(j, "metric");
+        r.detail = Str(j, "detail");
+        r.reason = Str(j, "reason");
+        r.bits_per_weight = GetOpt<double>(j, "bits_per_weight");
+        r.value = GetOpt<double>(j, "value");
+        r.stderr_value = GetOpt<double>(j, "stderr");
+        d.quality.push_back(r);
+      } else if (kind == "hook") {
+        d.hooks.push_back({key, Str(j, "when"), Str(j, "command"), j.value("exit_code", 0), Str(j, "output")});
+      }
+    } catch (const json::exception& e) {
+      status = CorruptError("results store '" + path_ + "': a study record of kind '" + kind + "' of run " +
+                            std::to_string(run_id) + " has a field of the wrong type: " + e.what());
+      break;
+    }
+  }
+  if (status.ok() && rc != SQLITE_DONE && rc != SQLITE_ROW) status = IoError("results store '" + path_ + "': " + sqlite3_errmsg(db_));
+  sqlite3_finalize(st);
+  if (!status.ok()) return status;
+  return d;
+}
+
+}  // namespace edgelm::report

@@ -1,0 +1,498 @@
+#include "study/study.h"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "bench/engine_target.h"
+#include "bench/results_store.h"
+#include "bench/runner.h"
+#include "bench/system_probe.h"
+#include "core/clock.h"
+#include "edgelm/engine.h"
+#include "eval/perplexity.h"
+#include "study/model_prep.h"
+#include "study/recording_target.h"
+#include "telemetry/telemetry.h"
+
+namespace edgelm::study {
+namespace {
+
+namespace fs = std::filesystem;
+using bench::BenchConfig;
+using bench::TestKind;
+
+// A TinyStories-like prompt, as `edgelm bench --request` uses: the request test is about
+// latency, and a fixed text keeps it comparable across models.
+constexpr const char* kRequestPrompt =
+    "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
+
+std::string Clock(double s) {
+  char buf[32];
+  const int total = static_cast<int>(std::lround(std::max(s, 0.0)));
+  std::snprintf(buf, sizeof buf, "%d:%02d", total / 60, total % 60);
+  return buf;
+}
+
+// Runs a hook command with the configuration in its environment; output is captured
+// (at most 64 KiB) and recorded, never interpreted.
+report::HookRecord RunHook(const std::string& command, const BenchConfig& c) {
+  report::HookRecord h;
+  h.config_key = c.Key();
+  h.when = "before";
+  h.command = command;
+  std::string env = "EDGELM_CONFIG_KEY='" + c.Key() + "' EDGELM_MODEL='" + c.model_path + "' EDGELM_THREADS=" +
+                    std::to_string(c.n_threads) + " EDGELM_CTX=" + std::to_string(c.EffectiveCtx()) +
+                    " EDGELM_TEST='" + c.TestName() + "' ";
+  // Single quotes in the values would break the quoting above: they come from our own
+  // keys and the study's model paths, which are refused with quotes (PrepareModels).
+  FILE* p = ::popen(("export " + env + "; " + command + " 2>&1").c_str(), "r");
+  if (!p) {
+    h.exit_code = -1;
+    h.output = "could not start the shell";
+    return h;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) {
+    if (h.output.size() < 65536) h.output.append(buf, std::min(n, 65536 - h.output.size()));
+  }
+  const int st = ::pclose(p);
+  h.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return h;
+}
+
+std::vector<BenchConfig> BuildGrid(const StudyConfig& c, const std::vector<PreparedModel>& models) {
+  std::vector<int> threads;
+  const int online = bench::OnlineCpuCount();
+  for (int t : c.threads) {
+    const int v = t == 0 ? online : t;
+    if (std::find(threads.begin(), threads.end(), v) == threads.end()) threads.push_back(v);
+  }
+  std::sort(threads.begin(), threads.end());
+  const int t_max = threads.back();
+  std::vector<BenchConfig> grid;
+  auto add = [&](const std::string& path, TestKind kind, int t, uint32_t ctx) {
+    BenchConfig b;
+    b.index = static_cast<int>(grid.size());
+    b.model_path = path;
+    b.kind = kind;
+    b.n_threads = t;
+    b.repetitions = c.repetitions;
+    b.warmups = c.warmups;
+    if (kind == TestKind::kPrompt) b.n_prompt = c.n_prompt;
+    if (kind == TestKind::kGen) b.n_gen = c.n_gen;
+    if (kind == TestKind::kRequest) b.n_gen = c.request_tokens;
+    // The context must hold the test; a smaller configured size is raised to it.
+    b.n_ctx = std::max(ctx, b.RequiredCtx());
+    grid.push_back(b);
+  };
+  for (const auto& m : models) {
+    if (m.quality_only) {
+      add(m.path, TestKind::kGen, t_max, c.contexts.front());
+      continue;
+    }
+    for (int t : threads) {
+      add(m.path, TestKind::kPrompt, t, c.contexts.front());
+      add(m.path, TestKind::kGen, t, c.contexts.front());
+    }
+    for (size_t i = 1; i < c.contexts.size(); ++i) add(m.path, TestKind::kGen, t_max, c.contexts[i]);
+    if (c.request) add(m.path, TestKind::kRequest, t_max, std::max<uint32_t>(c.contexts.front(), 256));
+  }
+  return grid;
+}
+
+// Energy of the measured repetitions of one configuration: the window from the first
+// measured span to the last (gaps between repetitions, a few microseconds of Reset,
+// included), one record per source and phase.
+void RecordEnergy(const BenchConfig& c, const std::vector<RecordedSpan>& spans, const telemetry::Telemetry* t,
+                  const std::string& no_energy_reason, int64_t t0_ns, report::StudyStore& store, int64_t run_id) {
+  for (auto kind : {RecordedSpan::kPrefill, RecordedSpan::kDecode, RecordedSpan::kRequest}) {
+    std::vector<RecordedSpan> of_kind;
+    for (const auto& s : spans) {
+      if (s.kind == kind) of_kind.push_back(s);
+    }
+    if (of_kind.empty()) continue;
+    // Warmups come first: the measured repetitions are the last `repetitions` spans.
+    const size_t n = std::min<size_t>(of_kind.size(), static_cast<size_t>(c.repetitions));
+    std::vector<RecordedSpan> measured(of_kind.end() - static_cast<std::ptrdiff_t>(n), of_kind.end());
+    const int64_t a = measured.front().start_ns, b = measured.back().end_ns;
+    int64_t tokens = 0;
+    for (const auto& s : measured) tokens += s.tokens;
+    const std::string phase = kind == RecordedSpan::kPrefill ? "prefill" : kind == RecordedSpan::kDecode ? "decode" : "request";
+    (void)store.AddPhase(run_id, {c.Key(), phase, double(a - t0_ns) * 1e-9, double(b - t0_ns) * 1e-9});
+    if (!t) {
+      report::EnergyRecord e;
+      e.config_key = c.Key();
+      e.phase = phase;
+      e.source = "none";
+      e.tokens = tokens;
+      e.seconds = double(b - a) * 1e-9;
+      e.reason = no_energy_reason;
+      (void)store.AddEnergy(run_id, e);
+      continue;
+    }
+    for (const auto& se : t->EnergyBetween(a, b, tokens)) {
+      report::EnergyRecord e;
+      e.config_key = c.Key();
+      e.phase = phase;
+      e.source = se.source;
+      e.basis = se.coverage;
+      e.estimated = se.estimated;
+      e.tokens = tokens;
+      e.seconds = double(b - a) * 1e-9;
+      e.joules = se.energy.gross.value;
+      e.avg_watts = se.energy.avg_watts;
+      e.reason = se.energy.gross.reason;
+      (void)store.AddEnergy(run_id, e);
+    }
+  }
+}
+
+// Mean power over consecutive windows of the whole study, per source.
+void RecordPowerTimeline(const telemetry::Telemetry& t, int64_t t0_ns, int64_t t1_ns, double interval_ms,
+                         report::StudyStore& store, int64_t run_id) {
+  const double duration_s = double(t1_ns - t0_ns) * 1e-9;
+  // Long enough for the slowest sensor to resolve (more than three of its sampling
+  // intervals); at most 600 windows.
+  double window_s = std::max({0.5, 4 * interval_ms * 1e-3, duration_s / 600});
+  std::map<std::string, report::PowerTimeline> by_source;
+  std::vector<std::string> order;
+  for (double s = 0; s + window_s <= duration_s + 1e-9; s += window_s) {
+    const int64_t a = t0_ns + static_cast<int64_t>(s * 1e9), b = t0_ns + static_cast<int64_t>((s + window_s) * 1e9);
+    for (const auto& se : t.EnergyBetween(a, b)) {
+      auto [it, inserted] = by_source.try_emplace(se.sensor);
+      if (inserted) order.push_back(se.sensor);
+      auto& tl = it->second;
+      tl.source = se.source + (se.sensor != se.source ? " (" + se.sensor + ")" : "");
+      tl.estimated = se.estimated;
+      tl.window_s = window_s;
+      if (se.energy.gross.value) {
+        tl.samples.push_back({s + window_s / 2, *se.energy.gross.value / window_s});
+      } else if (tl.reason.empty()) {
+        tl.reason = se.energy.gross.reason;
+      }
+    }
+  }
+  for (const auto& name : order) (void)store.AddPower(run_id, by_source[name]);
+}
+
+void RunQuality(const StudyConfig& c, const std::vector<PreparedModel>& models, int threads, int64_t t0_ns,
+                report::StudyStore& store, int64_t run_id, const std::function<void(const std::string&)>& log,
+                const std::atomic<bool>* interrupt) {
+  std::vector<const PreparedModel*> q;
+  for (const auto& m : models) {
+    if (m.quality_only) q.push_back(&m);
+  }
+  if (q.empty()) return;
+  std::string text;
+  std::string text_error;
+  if (c.quality_text.empty()) {
+    text_error = "no text for perplexity ([quality] text or --quality-text)";
+  } else {
+    std::ifstream in(c.quality_text, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    text = s.str();
+    if (!in || text.empty()) text_error = "cannot read the quality text '" + c.quality_text + "'";
+  }
+  ChunkedEvalOptions eo;
+  eo.n_ctx = c.quality_ctx;
+  eo.max_chunks = c.quality_chunks;
+  eo.session.n_threads = threads;
+  eo.cancel = interrupt;
+  const std::string detail = c.quality_text.empty() ? "" : fs::path(c.quality_text).filename().string() + ", " +
+                             std::to_string(c.quality_chunks) + " chunks of " + std::to_string(c.quality_ctx) +
+                             " tokens, token-normalised";
+  std::unique_ptr<Model> base;
+  const int64_t qa = MonotonicNs();
+  for (size_t i = 0; i < q.size(); ++i) {
+    const PreparedModel& m = *q[i];
+    report::QualityRecord r;
+    r.model_label = m.label;
+    r.weight_type = m.weight_type;
+    r.bits_per_weight = m.bits_per_weight;
+    r.metric = "ppl";
+    r.detail = detail;
+    log("quality: perplexity of " + m.label);
+    LoadOptions lo;
+    lo.path = m.path;
+    auto model = Model::Load(lo);
+    if (!model.ok()) {
+      r.reason = "model failed to load: " + model.status().message();
+    } else if (!text_error.empty()) {
+      r.reason = text_error;
+    } else if (auto p = RunPerplexity(**model, text, eo); !p.ok()) {
+      r.reason = "perplexity failed: " + p.status().message();
+    } else {
+      r.value = p->ppl;
+      r.stderr_value = p->ppl_stderr;
+      r.detail += ", " + std::to_string(p->n_scored) + " predictions";
+    }
+    (void)store.AddQuality(run_id, r);
+    if (!c.quality_kld || !model.ok() || !text_error.empty()) continue;
+    if (i == 0) {
+      base = std::move(*model);
+      continue;
+    }
+    report::QualityRecord k = r;
+    k.metric = "kld_mean";
+    k.value.reset();
+    k.stderr_value.reset();
+    k.reason.clear();
+    k.detail = "vs " + q[0]->label + ", " + detail;
+    report::QualityRecord top1 = k;
+    top1.metric = "top1_agreement";
+    if (!base) {
+      k.reason = top1.reason = "the base model (" + q[0]->label + ") failed to load";
+    } else if (auto kl = RunKld(*base, **model, text, eo); !kl.ok()) {
+      k.reason = top1.reason = "KL divergence failed: " + kl.status().message();
+    } else {
+      k.value = kl->mean;
+      k.stderr_value = kl->mean_stderr;
+      top1.value = kl->top1_agreement;
+    }
+    (void)store.AddQuality(run_id, k);
+    (void)store.AddQuality(run_id, top1);
+  }
+  (void)store.AddPhase(run_id, {"quality", "quality", double(qa - t0_ns) * 1e-9, double(MonotonicNs() - t0_ns) * 1e-9});
+}
+
+}  // namespace
+
+Result<StoredStudy> LoadStoredStudy(const std::string& db_path, int64_t run_id) {
+  EDGELM_ASSIGN_OR_RETURN(auto store, report::StudyStore::Open(db_path));
+  EDGELM_ASSIGN_OR_RETURN(auto data, store->Load(run_id));
+  if (!data.settings) {
+    return NotFoundError("run " + std::to_string(run_id) + " of '" + db_path +
+                         "' was not made by `edgelm study` (no study settings): resume it with `edgelm bench --resume`");
+  }
+  return StoredStudy{data.settings->config_text, data.settings->cli_flags_json};
+}
+
+Result<StudyOutcome> RunStudy(const StudyOptions& o) {
+  auto log = o.log ? o.log : [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
+  const StudyConfig& c = o.config;
+  StudyOutcome out;
+  const int64_t start_ns = MonotonicNs();
+  out.db_path = o.db_path;
+  if (out.db_path.empty()) {
+    EDGELM_ASSIGN_OR_RETURN(out.db_path, bench::DefaultResultsDbPath());
+  }
+
+  EDGELM_ASSIGN_OR_RETURN(std::vector<PreparedModel> models, PrepareModels(c, log, o.interrupt));
+  const std::vector<BenchConfig> grid = BuildGrid(c, models);
+  out.n_configs = static_cast<int>(grid.size());
+
+  EDGELM_ASSIGN_OR_RETURN(auto store, bench::ResultsStore::Open(out.db_path));
+  EDGELM_ASSIGN_OR_RETURN(auto study_store, report::StudyStore::Open(out.db_path));
+  std::set<std::string> done;
+  bench::RunContext context;
+  if (o.resume_run) {
+    out.run_id = *o.resume_run;
+    EDGELM_ASSIGN_OR_RETURN(done, store->CompletedKeys(out.run_id));
+    EDGELM_RETURN_IF_ERROR(store->SetRunStatus(out.run_id, "running"));
+    // The timeline restarts with this session; the earlier one's spans would not line up.
+    EDGELM_RETURN_IF_ERROR(study_store->Clear(out.run_id, "power"));
+    EDGELM_RETURN_IF_ERROR(study_store->Clear(out.run_id, "phase"));
+    EDGELM_RETURN_IF_ERROR(study_store->Clear(out.run_id, "quality"));
+  } else {
+    context = bench::CollectRunContext();
+    context.command_line = o.command_line;
+    for (const auto& m : models) {
+      EDGELM_ASSIGN_OR_RETURN(auto info, bench::DescribeModelFile(m.path));
+      context.models.push_back(info);
+    }
+    context.warnings = bench::EnvironmentWarnings(context);
+    EDGELM_ASSIGN_OR_RETURN(out.run_id, store->BeginRun(context, std::nullopt, out.n_configs));
+  }
+  for (const auto& w : context.warnings) log("warning: " + w);
+
+  // Energy: measured sources when present, else the labelled estimate from the profile.
+  report::StudySettings settings;
+  settings.name = c.name;
+  settings.config_text = o.config_text;
+  settings.cli_flags_json = o.cli_flags_json;
+  settings.device_profile = c.device_profile;
+  settings.energy_source = c.energy_source;
+  settings.prices = c.prices;
+  settings.budget.power_watts = c.power_budget_watts;
+  if (c.memory_budget_bytes) {
+    settings.budget.memory_bytes = c.memory_budget_bytes;
+    settings.budget.memory_basis = "[budget] memory_mib of the study";
+  } else if (auto avail = bench::CollectRunContext().mem_available_bytes) {
+    settings.budget.memory_bytes = avail;
+    settings.budget.memory_basis = "MemAvailable when the study started (total minus what the OS and other processes hold)";
+  }
+  for (const auto& m : models) settings.variants.push_back({m.path, m.label, m.origin, m.weight_type, m.bits_per_weight});
+  bool any_quality = false;
+  for (const auto& m : models) any_quality |= m.quality_only;
+  if (!any_quality) {
+    settings.quality_note = "no quality model given: synthesized weights are noise, so quality needs real weights "
+                            "(--quality-model FILE, e.g. stories260K GGUFs, and --quality-text for perplexity)";
+  }
+  std::unique_ptr<telemetry::Telemetry> tel;
+  std::string no_energy;
+  if (c.energy_source == "none") {
+    no_energy = "energy disabled by the study (energy.source = \"none\")";
+  } else {
+    telemetry::TelemetryOptions to;
+    if (c.energy_source != "auto") to.sources = {c.energy_source};
+    to.device_profile = c.device_profile;
+    to.power_cmd = c.power_cmd;
+    to.energy_interval_ns = static_cast<int64_t>(c.energy_interval_ms * 1e6);
+    to.perf_counters = false;  // not needed here, and perf_event_open may be denied
+    auto t = telemetry::Telemetry::Create(to);
+    if (!t.ok()) {
+      no_energy = "telemetry could not start: " + t.status().message();
+    } else if (Status st = (*t)->Start(); !st.ok()) {
+      no_energy = "telemetry could not start: " + st.message();
+    } else {
+      tel = std::move(*t);
+      if (c.idle_baseline_s > 0) {
+        log("measuring the idle baseline for " + std::to_string(c.idle_baseline_s) + " s: keep the machine quiet");
+        (void)tel->MeasureIdleBaseline(static_cast<int64_t>(c.idle_baseline_s * 1e9));
+      }
+    }
+  }
+  if (tel) {
+    auto rep = tel->Report();
+    std::string sources;
+    bool estimated = false;
+    for (const auto& s : rep.sources) {
+      sources += (sources.empty() ? "" : "; ") + s.source + " (" + s.coverage + ")";
+      estimated |= s.estimated;
+    }
+    const bool labelled = sources.find("ESTIMATED") != std::string::npos;
+    settings.energy_note = (estimated ? (labelled ? "" : "ESTIMATED, not measured: ") : "measured: ") + sources;
+    if (rep.sources.empty()) settings.energy_note = "no energy source was found";
+  } else {
+    settings.energy_note = no_energy;
+  }
+  EDGELM_RETURN_IF_ERROR(study_store->PutSettings(out.run_id, settings));
+  log("study run " + std::to_string(out.run_id) + ": " + std::to_string(grid.size()) + " configurations (" +
+      std::to_string(done.size()) + " already complete), results in " + out.db_path);
+  log("energy: " + settings.energy_note);
+
+  SpanLog spans;
+  auto engine = bench::MakeEngineTarget();
+  auto target = MakeRecordingTarget(*engine, spans);
+  bench::RunnerOptions ro;
+  ro.request_prompt = kRequestPrompt;
+  ro.progress = false;
+  ro.interrupt = o.interrupt;
+  ro.warn = [&](const std::string& w) { log("warning: " + w); };
+  for (const auto& m : context.models) ro.model_sha256[m.path] = m.sha256;
+  bench::Runner runner(*target, ro);
+  const int64_t bench_t0 = MonotonicNs();
+  int n_run = 0;
+  const int n_todo = static_cast<int>(std::count_if(grid.begin(), grid.end(), [&](const BenchConfig& b) {
+    return !done.count(b.Key());
+  }));
+  out.n_skipped = out.n_configs - n_todo;
+  std::map<std::string, std::string> labels;
+  for (const auto& m : models) labels[m.path] = m.label;
+  // The energy of a configuration is computed once the sensors have sampled past its
+  // end (an interval needs a sample at or after each of its ends): after the next
+  // configuration, or after the telemetry stopped.
+  struct Pending {
+    BenchConfig config;
+    std::vector<RecordedSpan> spans;
+  };
+  std::vector<Pending> pending;
+  double slowest_interval_ms = c.energy_interval_ms;
+  if (tel) {
+    for (const auto& s : tel->Report().sources) slowest_interval_ms = std::max(slowest_interval_ms, s.interval_ms);
+  }
+  const int64_t settle_ns = static_cast<int64_t>(2 * slowest_interval_ms * 1e6);
+  auto flush_energy = [&](int64_t cutoff_ns) {
+    std::vector<Pending> keep;
+    for (auto& p : pending) {
+      int64_t last = 0;
+      for (const auto& sp : p.spans) last = std::max(last, sp.end_ns);
+      if (last <= cutoff_ns) {
+        RecordEnergy(p.config, p.spans, tel.get(), no_energy, bench_t0, *study_store, out.run_id);
+      } else {
+        keep.push_back(std::move(p));
+      }
+    }
+    pending = std::move(keep);
+  };
+  for (const auto& cfg : grid) {
+    if (done.count(cfg.Key())) continue;
+    if (o.interrupt && o.interrupt->load()) {
+      out.interrupted = true;
+      break;
+    }
+    if (!c.hook_before.empty()) (void)study_store->AddHook(out.run_id, RunHook(c.hook_before, cfg));
+    (void)spans.Take();
+    std::string result = "failed";
+    auto outcome = runner.Run({cfg}, {}, [&](const bench::ConfigRecord& record) -> Status {
+      // A configuration that failed before its warmups records 0 warmups run, which the
+      // store's reader then sees as a different configuration (the key includes the
+      // warmups asked for): keep the asked-for count on a failed record.
+      bench::ConfigRecord r = record;
+      if (r.status != "ok") r.warmups = r.config.warmups;
+      EDGELM_RETURN_IF_ERROR(store->AddRecord(out.run_id, r));
+      const auto d = bench::Derive(r);
+      if (r.status == "ok" && d.ts.mean) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.1f tokens/s", *d.ts.mean);
+        result = buf;
+      } else {
+        result = "error: " + r.error;
+        ++out.n_failed;
+      }
+      return Status::Ok();
+    });
+    if (!outcome.ok()) return outcome.status();
+    pending.push_back({cfg, spans.Take()});
+    flush_energy(MonotonicNs() - settle_ns);
+    ++n_run;
+    const double elapsed = double(MonotonicNs() - bench_t0) * 1e-9;
+    const double eta = elapsed / n_run * (n_todo - n_run);
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "%3d%%", 100 * (out.n_skipped + n_run) / std::max(out.n_configs, 1));
+    log(std::string("[") + std::to_string(out.n_skipped + n_run) + "/" + std::to_string(out.n_configs) + "] " + pct +
+        " " + labels[cfg.model_path] + " " + cfg.TestName() + " t" + std::to_string(cfg.n_threads) + " ctx " +
+        std::to_string(cfg.n_ctx) + ": " + result + "  elapsed " + Clock(elapsed) + "  ETA " + Clock(eta));
+    if (outcome->interrupted) {
+      out.interrupted = true;
+      break;
+    }
+  }
+  out.n_done = n_run;
+  if (!out.interrupted) {
+    int threads = 1;
+    for (const auto& b : grid) threads = std::max(threads, b.n_threads);
+    RunQuality(c, models, threads, bench_t0, *study_store, out.run_id, log, o.interrupt);
+  }
+  if (tel) {
+    // Let every sensor take a sample past the last phase, then stop sampling.
+    bench::InterruptibleSleep(double(settle_ns) * 1e-9, nullptr);
+    (void)tel->Stop();
+  }
+  flush_energy(std::numeric_limits<int64_t>::max());
+  if (tel) RecordPowerTimeline(*tel, bench_t0, MonotonicNs(), slowest_interval_ms, *study_store, out.run_id);
+  EDGELM_RETURN_IF_ERROR(store->SetRunStatus(out.run_id, out.interrupted ? "interrupted" : "complete"));
+  store.reset();
+
+  std::string html = o.report_path;
+  if (html.empty()) {
+    html = (fs::path(out.db_path).parent_path() / "reports" / ("study-" + std::to_string(out.run_id) + ".html")).string();
+  }
+  EDGELM_ASSIGN_OR_RETURN(auto input, report::LoadReportInput(out.db_path, out.run_id));
+  EDGELM_ASSIGN_OR_RETURN(out.files, report::WriteReportFiles(input, html));
+  out.seconds = double(MonotonicNs() - start_ns) * 1e-9;
+  return out;
+}
+
+}  // namespace edgelm::study

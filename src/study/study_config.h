@@ -1,0 +1,65 @@
+// The study file (TOML): which models, weight types, threads, context sizes and lengths
+// to measure, which quality tasks, which energy source and device profile, the budgets
+// and prices, and optional hook commands. Format and keys: docs/REPORT.md; examples in
+// data/studies/ (default.toml is built into the binary and is what `edgelm study` runs
+// without --config).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "report/study_data.h"
+
+namespace edgelm::study {
+
+struct StudyConfig {
+  std::string name;
+  // "synth:PRESET" (synthesized into the cache at each weight type) or a GGUF path.
+  std::vector<std::string> models;
+  // For synth models: the types to synthesize. For a file: the types to re-quantize it
+  // to (from F32/F16/BF16); empty: the file as it is.
+  std::vector<std::string> weight_types;
+  std::vector<int> threads;          // 0 = every CPU online
+  std::vector<uint32_t> contexts;    // context sizes: memory and decode at each
+  uint32_t n_prompt = 64, n_gen = 32;
+  int repetitions = 3, warmups = 1;
+  bool request = true;               // the request test (inter-token latency)
+  uint32_t request_tokens = 32;
+  // Quality: real-weight files (the first is the KLD base) and a text for perplexity.
+  std::vector<std::string> quality_models;
+  std::string quality_text;
+  uint32_t quality_ctx = 128;
+  uint32_t quality_chunks = 4;
+  bool quality_kld = true;
+  // Energy.
+  std::string energy_source = "auto";  // auto | estimate | rapl | hwmon | jetson | rpi5-pmic | nvml | external
+  std::string power_cmd;               // external meter command (energy_source external)
+  std::string device_profile = "auto";
+  double energy_interval_ms = 50;
+  double idle_baseline_s = 0;
+  // Budgets and prices.
+  std::optional<uint64_t> memory_budget_bytes;
+  std::optional<double> power_budget_watts;
+  report::Prices prices;
+  // Shell command run before each configuration (environment: EDGELM_CONFIG_KEY,
+  // EDGELM_MODEL, EDGELM_THREADS, EDGELM_CTX, EDGELM_TEST); its exit code and output are
+  // recorded. edgelm itself never changes power settings.
+  std::string hook_before;
+  // Where synthesized models are kept: "" -> $XDG_CACHE_HOME/edgelm, else ~/.cache/edgelm.
+  std::string cache_dir;
+};
+
+// Parses TOML text; `origin` names the file in errors. Unknown keys are errors (a typo
+// must not silently drop a setting).
+Result<StudyConfig> ParseStudyConfig(const std::string& text, const std::string& origin);
+// The built-in default study (data/studies/default.toml, compiled in).
+const std::string& DefaultStudyToml();
+// The reduced setting (--quick): smaller shapes and lengths, for CI.
+void ApplyQuick(StudyConfig* config);
+// The cache directory: config.cache_dir, else $XDG_CACHE_HOME/edgelm, else ~/.cache/edgelm.
+Result<std::string> CacheDir(const StudyConfig& config);
+
+}  // namespace edgelm::study

@@ -1,0 +1,170 @@
+// The study file: the built-in default equals data/studies/default.toml, every example
+// parses, and bad files are errors that name the key.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "study/model_prep.h"
+#include "study/study_config.h"
+
+namespace edgelm::study {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(StudyConfigTest, BuiltInDefaultIsTheShippedFile) {
+  EXPECT_EQ(DefaultStudyToml(), Read(std::string(EDGELM_SOURCE_DIR) + "/data/studies/default.toml"));
+  auto c = ParseStudyConfig(DefaultStudyToml(), "default");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->models, (std::vector<std::string>{"synth:smollm2-135m", "synth:qwen2.5-0.5b"}));
+  EXPECT_EQ(c->weight_types, (std::vector<std::string>{"F16", "Q8_0", "Q4_0"}));
+  EXPECT_EQ(c->threads, (std::vector<int>{1, 0}));
+  EXPECT_EQ(c->contexts.size(), 2u);
+  EXPECT_TRUE(c->request);
+  EXPECT_EQ(c->energy_source, "auto");
+  EXPECT_TRUE(c->quality_models.empty());
+  ASSERT_EQ(c->prices.cloud.size(), 3u);
+  EXPECT_DOUBLE_EQ(c->prices.cloud[0].output_usd_per_1m, 0.60);
+  EXPECT_FALSE(c->memory_budget_bytes);
+}
+
+TEST(StudyConfigTest, EveryExampleParses) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(std::string(EDGELM_SOURCE_DIR) + "/data/studies")) {
+    if (e.path().extension() != ".toml") continue;
+    auto c = ParseStudyConfig(Read(e.path().string()), e.path().string());
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    ++n;
+  }
+  EXPECT_GE(n, 2);
+}
+
+TEST(StudyConfigTest, ValuesAreRead) {
+  auto c = ParseStudyConfig(R"(
+name = "mine"
+[models]
+list = ["a.gguf"]
+[bench]
+threads = [2, 4]
+contexts = [256]
+n_prompt = 128
+n_gen = 64
+repetitions = 5
+warmups = 0
+request = false
+[quality]
+models = ["q.gguf"]
+text = "wiki.txt"
+chunks = 8
+kld = false
+[energy]
+source = "estimate"
+device_profile = "raspberry-pi-5-8gb"
+interval_ms = 100
+[budget]
+memory_mib = 4096
+power_watts = 7.5
+[prices]
+device_usd = 80
+electricity_usd_per_kwh = 0.3
+[hooks]
+before = "echo hi"
+)", "mine.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->name, "mine");
+  EXPECT_EQ(c->threads, (std::vector<int>{2, 4}));
+  EXPECT_EQ(c->contexts, (std::vector<uint32_t>{256}));
+  EXPECT_EQ(c->n_prompt, 128u);
+  EXPECT_EQ(c->warmups, 0);
+  EXPECT_FALSE(c->request);
+  EXPECT_FALSE(c->quality_kld);
+  EXPECT_EQ(c->quality_chunks, 8u);
+  EXPECT_EQ(*c->memory_budget_bytes, 4096ull << 20);
+  EXPECT_DOUBLE_EQ(*c->power_budget_watts, 7.5);
+  EXPECT_DOUBLE_EQ(*c->prices.device_usd, 80);
+  EXPECT_EQ(c->hook_before, "echo hi");
+  EXPECT_EQ(c->device_profile, "raspberry-pi-5-8gb");
+}
+
+struct BadCase {
+  const char* text;
+  const char* expect;
+};
+
+TEST(StudyConfigTest, BadFilesNameTheProblem) {
+  const BadCase cases[] = {
+      {"[models]\nlist = []\n", "models.list is empty"},
+      {"[models]\nlist = [\"a\"]\n[bench]\nthreds = [1]\n", "unknown key 'bench.threds'"},
+      {"[models]\nlist = [\"a\"]\n[bench]\nthreads = [\"1\"]\n", "bench.threads"},
+      {"[models]\nlist = [\"a\"]\n[bench]\nn_gen = 1.5\n", "bench.n_gen"},
+      {"[models]\nlist = [\"a\"]\n[bench]\nrepetitions = 0\n", "bench.repetitions"},
+      {"[models]\nlist = [\"a\"]\n[energy]\nsource = \"magic\"\n", "energy.source 'magic'"},
+      {"[models]\nlist = [\"a\"]\n[[prices.cloud]]\nname = \"x\"\noutput_usd_per_1m = 1\n", "as_of"},
+      {"[models]\nlist = [\"a\"]\n[prices]\nduty_cycle = 2\n", "prices.duty_cycle"},
+      {"bench = 3\n[models]\nlist = [\"a\"]\n", "'bench' must be a table"},
+      {"[models\nlist = 1\n", "bad.toml:1"},
+      {"colour = \"red\"\n[models]\nlist = [\"a\"]\n", "unknown key 'colour'"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseStudyConfig(c.text, "bad.toml");
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.text;
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << r.status().message();
+  }
+}
+
+TEST(StudyConfigTest, QuickReplacesSynthModelsWithASmallShape) {
+  auto c = ParseStudyConfig(DefaultStudyToml(), "default");
+  ASSERT_TRUE(c.ok());
+  c->models.push_back("/my/model.gguf");
+  ApplyQuick(&*c);
+  EXPECT_EQ(c->models, (std::vector<std::string>{"synth:stories15m", "/my/model.gguf"}));
+  EXPECT_NE(c->name.find("quick"), std::string::npos);
+  EXPECT_EQ(c->contexts, (std::vector<uint32_t>{64, 256}));
+  EXPECT_EQ(c->threads, (std::vector<int>{1}));
+}
+
+TEST(StudyConfigTest, CacheDirFollowsXdg) {
+  StudyConfig c;
+  c.cache_dir = "/x/y";
+  EXPECT_EQ(*CacheDir(c), "/x/y");
+  c.cache_dir.clear();
+  ::setenv("XDG_CACHE_HOME", "/tmp/xdgc", 1);
+  EXPECT_EQ(*CacheDir(c), "/tmp/xdgc/edgelm");
+  ::unsetenv("XDG_CACHE_HOME");
+}
+
+const std::string kStories = std::string(EDGELM_SHARED_DIR) + "/models/stories260K";
+
+TEST(RequantizeTest, F32FileToQ8_0AndRefusesQuantizedSource) {
+  if (!fs::exists(kStories)) GTEST_SKIP() << "../shared is absent: " << kStories;
+  const std::string dst = (fs::temp_directory_path() / ("edgelm_requant_" + std::to_string(::getpid()) + ".gguf")).string();
+  ASSERT_TRUE(RequantizeFile(kStories + "/stories260K-f32.gguf", dst, "Q8_0", 1).ok());
+  auto w = DescribeWeights(dst);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->weight_type, "Q8_0");
+  auto src = DescribeWeights(kStories + "/stories260K-f32.gguf");
+  ASSERT_TRUE(src.ok());
+  EXPECT_EQ(src->weight_type, "F32");
+  EXPECT_LT(w->bits_per_weight, 16);  // 8.5 for Q8_0 matrices, F32 for norms and odd rows
+  EXPECT_GT(w->bits_per_weight, 8);
+  // The shared file's own Q8_0 conversion has the same tensor bytes.
+  auto ref = DescribeWeights(kStories + "/stories260K-q8_0.gguf");
+  ASSERT_TRUE(ref.ok());
+  auto bad = RequantizeFile(kStories + "/stories260K-q4_0.gguf", dst + ".x", "Q8_0", 1);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_FALSE(fs::exists(dst + ".x"));
+  fs::remove(dst);
+}
+
+}  // namespace
+}  // namespace edgelm::study

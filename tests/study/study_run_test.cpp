@@ -1,0 +1,165 @@
+// A whole study in-process on stories260K (real weights, tiny): a file re-quantized on
+// request, two thread counts, two context sizes, the request test, quality (perplexity
+// and KLD) on real weights, the labelled energy estimate, a hook command; then resume.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "bench/results_store.h"
+#include "core/clock.h"
+#include "report/findings.h"
+#include "study/study.h"
+
+namespace edgelm::study {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kStories = std::string(EDGELM_SHARED_DIR) + "/models/stories260K";
+const std::string kWiki = std::string(EDGELM_SHARED_DIR) + "/data/wikitext-2-raw/wiki.test.raw";
+
+class StudyRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(kStories) || !fs::exists(kWiki)) GTEST_SKIP() << "../shared is absent (stories260K, wikitext-2)";
+    dir_ = fs::temp_directory_path() / ("edgelm_study_run_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // A small slice of WikiText keeps perplexity to a fraction of a second.
+    std::ifstream in(kWiki);
+    std::string text(20000, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    std::ofstream((dir_ / "wiki.txt").string()) << text;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  StudyOptions Options() {
+    auto c = ParseStudyConfig(R"(
+name = "stories <260K> study"
+[models]
+list = [")" + kStories + R"(/stories260K-f32.gguf"]
+weight_types = ["Q8_0"]
+[bench]
+threads = [1, 2]
+contexts = [64, 128]
+n_prompt = 16
+n_gen = 8
+repetitions = 2
+warmups = 1
+request = true
+request_tokens = 8
+[quality]
+models = [")" + kStories + R"(/stories260K-f32.gguf", ")" + kStories + R"(/stories260K-q4_0.gguf"]
+text = ")" + (dir_ / "wiki.txt").string() + R"("
+n_ctx = 64
+chunks = 2
+[energy]
+source = "estimate"
+interval_ms = 20
+[budget]
+memory_mib = 64
+[prices]
+device_usd = 80
+electricity_usd_per_kwh = 0.3
+[[prices.cloud]]
+name = "api"
+output_usd_per_1m = 0.6
+as_of = "2024-07"
+[hooks]
+before = "echo hook $EDGELM_THREADS"
+)", "test.toml");
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    StudyOptions o;
+    o.config = *c;
+    o.config.cache_dir = (dir_ / "cache").string();
+    o.config_text = "test";
+    o.db_path = (dir_ / "results.db").string();
+    o.report_path = (dir_ / "report.html").string();
+    o.log = [](const std::string& s) {
+      if (std::getenv("EDGELM_TEST_VERBOSE")) std::fprintf(stderr, "%.3f %s\n", double(MonotonicNs()) * 1e-9, s.c_str());
+    };
+    return o;
+  }
+  fs::path dir_;
+};
+
+TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
+  auto out = RunStudy(Options());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  // Q8_0 file: pp+tg at 2 thread counts, tg at ctx 128, request = 6; two quality
+  // models: one tg each = 8.
+  EXPECT_EQ(out->n_configs, 8);
+  EXPECT_EQ(out->n_done, 8);
+  EXPECT_EQ(out->n_failed, 0);
+  EXPECT_TRUE(fs::exists(fs::path(Options().config.cache_dir) / "stories260K-f32-requant-Q8_0.gguf"));
+  ASSERT_TRUE(fs::exists(out->files.html_path));
+  ASSERT_TRUE(fs::exists(out->files.markdown_path));
+
+  auto in = report::LoadReportInput(out->db_path, out->run_id);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ(in->bench.status, "complete");
+  EXPECT_EQ(in->bench.records.size(), 8u);
+  ASSERT_TRUE(in->study.settings);
+  EXPECT_EQ(in->study.settings->variants.size(), 3u);
+  EXPECT_NE(in->study.settings->energy_note.find("ESTIMATED"), std::string::npos);
+  // Energy: every decode phase has an estimated record (a value or a reason).
+  int decode = 0;
+  for (const auto& e : in->study.energy) {
+    EXPECT_TRUE(e.estimated);
+    EXPECT_EQ(e.source, "estimate");
+    EXPECT_TRUE(e.joules.has_value() || !e.reason.empty());
+    decode += e.phase == "decode";
+  }
+  EXPECT_EQ(decode, 5);  // 2 threads + ctx 128 + two quality models
+  // Quality on real weights: finite perplexities, KLD of Q4_0 against F32.
+  std::set<std::string> metrics;
+  for (const auto& q : in->study.quality) {
+    ASSERT_TRUE(q.value) << q.metric << ": " << q.reason;
+    EXPECT_GT(*q.value, 0);
+    metrics.insert(q.metric);
+  }
+  EXPECT_EQ(metrics, (std::set<std::string>{"ppl", "kld_mean", "top1_agreement"}));
+  EXPECT_EQ(in->study.hooks.size(), 8u);
+  EXPECT_EQ(in->study.hooks[0].exit_code, 0);
+  EXPECT_NE(in->study.hooks[0].output.find("hook 1"), std::string::npos);
+  // Memory fits the 64 MiB budget; the recommendations have answers.
+  auto recs = report::Recommend(*in);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_TRUE(recs[0].answer) << recs[0].absent_reason;
+  EXPECT_TRUE(recs[2].answer) << recs[2].absent_reason;
+  std::ifstream html(out->files.html_path);
+  std::string page((std::istreambuf_iterator<char>(html)), {});
+  EXPECT_NE(page.find("stories &lt;260K&gt; study"), std::string::npos);
+  EXPECT_NE(page.find("id=\"chart-ppl\""), std::string::npos);
+  EXPECT_NE(page.find("id=\"chart-threads\""), std::string::npos);
+  EXPECT_NE(page.find("id=\"chart-itl\""), std::string::npos);
+
+  // Resume a finished run: nothing left to run, the same records.
+  StudyOptions again = Options();
+  again.resume_run = out->run_id;
+  auto resumed = RunStudy(again);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->n_done, 0);
+  EXPECT_EQ(resumed->n_skipped, 8);
+  auto store = bench::ResultsStore::Open(out->db_path);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->LoadRun(out->run_id)->records.size(), 8u);
+}
+
+TEST_F(StudyRunTest, MissingModelIsAnError) {
+  StudyOptions o = Options();
+  o.config.models = {"/nonexistent/model.gguf"};
+  auto out = RunStudy(o);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kNotFound);
+  o.config.models = {"synth:no-such-preset"};
+  EXPECT_FALSE(RunStudy(o).ok());
+}
+
+}  // namespace
+}  // namespace edgelm::study
