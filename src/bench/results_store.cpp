@@ -102,6 +102,13 @@ CREATE TABLE IF NOT EXISTS samples(
   rep INTEGER NOT NULL,
   value REAL NOT NULL,
   PRIMARY KEY(config_id, metric, rep));
+CREATE TABLE IF NOT EXISTS energy(
+  config_id INTEGER NOT NULL REFERENCES configurations(config_id),
+  phase TEXT NOT NULL, source TEXT NOT NULL, sensor TEXT NOT NULL, estimated INTEGER NOT NULL,
+  tokens INTEGER, duration_s REAL, joules REAL, avg_watts REAL, baseline_watts REAL, net_joules REAL,
+  joules_per_token REAL, net_joules_per_token REAL, tokens_per_joule REAL, n_samples INTEGER,
+  sample_interval_ms REAL, method TEXT, coverage TEXT, reason TEXT,
+  max_temp_c REAL, mean_freq_mhz REAL, throttling INTEGER);
 )sql";
 
 std::string Now() { return IsoUtc(WallClockNs()); }
@@ -296,6 +303,7 @@ Status ResultsStore::AddRecord(int64_t run_id, const ConfigRecord& r) {
     for (const auto& [metric, values] : series) {
       for (size_t k = 0; k < values->size(); ++k) EDGELM_RETURN_IF_ERROR(add(metric, k, (*values)[k]));
     }
+    if (r.energy) EDGELM_RETURN_IF_ERROR(AddEnergyRows(config_id, *r.energy));
     Statement upd(db_, "UPDATE runs SET updated_at = ? WHERE run_id = ?");
     EDGELM_RETURN_IF_ERROR(upd.status("updating the run"));
     upd.Bind(1, Now());
@@ -308,6 +316,44 @@ Status ResultsStore::AddRecord(int64_t run_id, const ConfigRecord& r) {
     return st.WithContext("results store '" + path_ + "'");
   }
   return Exec("COMMIT");
+}
+
+Status ResultsStore::AddEnergyRows(int64_t config_id, const EnergyRecord& e) {
+  Statement ins(db_,
+                "INSERT INTO energy(config_id, phase, source, sensor, estimated, tokens, duration_s, joules, avg_watts,"
+                " baseline_watts, net_joules, joules_per_token, net_joules_per_token, tokens_per_joule, n_samples,"
+                " sample_interval_ms, method, coverage, reason, max_temp_c, mean_freq_mhz, throttling)"
+                " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  EDGELM_RETURN_IF_ERROR(ins.status("saving energy figures"));
+  for (const PhaseEnergyFigures& f : e.energy) {
+    const PhaseSystemFigures* sys = nullptr;
+    for (const auto& s : e.system) {
+      if (s.phase == f.phase) sys = &s;
+    }
+    ins.Reset();
+    int i = 1;
+    ins.Bind(i++, config_id);
+    ins.Bind(i++, f.phase);
+    ins.Bind(i++, f.source);
+    ins.Bind(i++, f.sensor);
+    ins.Bind(i++, int64_t{f.estimated});
+    ins.Bind(i++, f.tokens);
+    ins.Bind(i++, f.duration_s);
+    for (const auto& v : {f.joules, f.avg_watts, f.baseline_watts, f.net_joules, f.joules_per_token,
+                          f.net_joules_per_token, f.tokens_per_joule}) {
+      ins.BindOpt(i++, v);
+    }
+    ins.Bind(i++, f.n_samples);
+    ins.Bind(i++, f.sample_interval_ms);
+    ins.Bind(i++, f.method);
+    ins.Bind(i++, f.coverage);
+    ins.Bind(i++, f.reason);
+    ins.BindOpt(i++, sys ? sys->max_temp_c : std::nullopt);
+    ins.BindOpt(i++, sys ? sys->mean_freq_mhz : std::nullopt);
+    if (sys && sys->throttling) ins.Bind(i++, int64_t{*sys->throttling}); else ins.BindNull(i++);
+    EDGELM_RETURN_IF_ERROR(ins.Run("saving energy figures"));
+  }
+  return Status::Ok();
 }
 
 Status ResultsStore::SetRunStatus(int64_t run_id, const std::string& status) {

@@ -9,7 +9,10 @@
 // Tables: runs (one per `edgelm bench` invocation, with its context), run_models (file,
 // size, sha256), configurations (one per finished configuration: the main figures as
 // columns for SQL queries, and the full record as JSON), samples (one row per raw value:
-// metric 'ns', 'ts', 'ttft_ms', 'decode_ts', 'e2e_ts', 'itl_ms').
+// metric 'ns', 'ts', 'ttft_ms', 'decode_ts', 'e2e_ts', 'itl_ms'), energy (with --energy:
+// one row per configuration, phase and source: J, W, J/token, net of the idle baseline,
+// estimated flag, reason when absent, and the phase's max temperature, mean frequency
+// and throttling flag).
 #pragma once
 
 #include <cstdint>
@@ -69,6 +72,7 @@ class ResultsStore {
   ResultsStore() = default;
   Status Exec(const std::string& sql);
   Status RunExists(int64_t run_id);
+  Status AddEnergyRows(int64_t config_id, const EnergyRecord& e);
   sqlite3* db_ = nullptr;
   std::string path_;
 };

@@ -148,7 +148,9 @@ Result<RunContext> RunContextFromJson(const json& j) {
   return c;
 }
 
-json RecordToJson(const ConfigRecord& r) {
+namespace {
+
+json RecordToJsonWithoutEnergy(const ConfigRecord& r) {
   const DerivedMetrics d = Derive(r);
   const BenchConfig& c = r.config;
   return {
@@ -179,6 +181,17 @@ json RecordToJson(const ConfigRecord& r) {
       {"peak_rss_scope", r.peak_rss_scope}, {"load_cold_ms", Opt(r.load_cold_ms)},
       {"load_warm_ms", Opt(r.load_warm_ms)}, {"load_note", r.load_note}};
 }
+
+}  // namespace
+
+json RecordToJson(const ConfigRecord& r) {
+  json j = RecordToJsonWithoutEnergy(r);
+  j["energy"] = r.energy ? EnergyRecordToJson(*r.energy) : json(nullptr);
+  const json flat = EnergyFlatFields(r.energy);
+  for (const auto& [k, v] : flat.items()) j[k] = v;
+  return j;
+}
+
 
 Result<ConfigRecord> RecordFromJson(const json& j) {
   ConfigRecord r;
@@ -237,6 +250,9 @@ Result<ConfigRecord> RecordFromJson(const json& j) {
     r.load_cold_ms = GetOpt<double>(j, "load_cold_ms");
     r.load_warm_ms = GetOpt<double>(j, "load_warm_ms");
     j.at("load_note").get_to(r.load_note);
+    if (auto it = j.find("energy"); it != j.end() && !it->is_null()) {
+      EDGELM_ASSIGN_OR_RETURN(r.energy, EnergyRecordFromJson(*it));
+    }
   } catch (const json::exception& e) {
     return CorruptError(std::string("benchmark record JSON is malformed: ") + e.what());
   }

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "bench/energy_record.h"
 #include "bench/statistics.h"
 #include "bench/sweep.h"
 #include "core/status.h"
@@ -88,6 +89,10 @@ struct ConfigRecord {
   // Load of the model this configuration used: cold (pages dropped first) and warm.
   std::optional<double> load_cold_ms, load_warm_ms;
   std::string load_note;  // why a load figure is absent
+
+  // Energy, power, thermal, clock and counter figures with their sources (--energy);
+  // absent when energy was not requested.
+  std::optional<EnergyRecord> energy;
 };
 
 // Summaries derived from a record's raw samples (what writers print).

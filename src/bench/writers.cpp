@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/energy_table.h"
 #include "bench/results_store.h"
 
 namespace edgelm::bench {
@@ -146,6 +147,7 @@ const char* OutputFormatName(OutputFormat format) {
 std::vector<std::string> CsvColumns() {
   std::vector<std::string> cols = ContextColumns();
   cols.insert(cols.end(), RecordColumns().begin(), RecordColumns().end());
+  cols.insert(cols.end(), EnergyFlatColumns().begin(), EnergyFlatColumns().end());
   return cols;
 }
 
@@ -330,6 +332,8 @@ std::string FormatMarkdown(const BenchReport& report) {
       }
       row(cells);
     }
+    const std::string energy = FormatEnergyMarkdown(report.records);
+    if (!energy.empty()) out << "\n" << energy;
   }
   return out.str();
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/energy.h"
 #include "bench/engine_target.h"
 #include "bench/results_store.h"
 #include "bench/runner.h"
@@ -46,6 +47,7 @@ struct BenchFlags {
   uint32_t request_tokens = 128;
   std::string prompt_file, format = "md", out, db;
   int64_t resume = 0;
+  bench::EnergyOptions energy;
 };
 
 std::unique_ptr<CLI::App> MakeParser(BenchFlags& f) {
@@ -79,6 +81,17 @@ std::unique_ptr<CLI::App> MakeParser(BenchFlags& f) {
   app->add_option("-o,--output-format", f.format, "md | csv | json | jsonl | sqlite")->capture_default_str();
   app->add_option("--out", f.out, "Write the output to this file (required for sqlite)");
   app->add_option("--db", f.db, "Results store (default $XDG_DATA_HOME/edgelm/results.db or ~/.local/share/edgelm/results.db)");
+  app->add_option("--energy", f.energy.mode,
+                  "Energy per phase: none | auto (every measured source, else the labelled estimate) | estimate | "
+                  "comma list of rapl,hwmon,jetson,rpi5-pmic,nvml,external,estimate")
+      ->capture_default_str();
+  app->add_option("--idle-s", f.energy.idle_s, "Seconds of idle baseline before the first configuration (--energy)")
+      ->capture_default_str();
+  app->add_option("--power-cmd", f.energy.power_cmd, "External meter: a command printing watts, one per line");
+  app->add_option("--power-log", f.energy.power_log, "External meter log: lines '<unix_time_s>,<watts>'");
+  app->add_option("--device", f.energy.device, "Device profile of the estimate: auto | id | id:mode | file.toml")
+      ->capture_default_str();
+  app->add_option("--sysfs-root", f.energy.sysfs_root, "Read /sys and /proc below this directory (tests, containers)");
   app->add_option("--resume", f.resume, "Continue run ID: run only its configurations not yet complete");
   return app;
 }
@@ -158,9 +171,25 @@ int RunBench(std::vector<std::string> args) {
   } catch (const CLI::ParseError& e) {
     return UsageError(std::string("bench: ") + e.what());
   }
+  if (auto mode = bench::ParseEnergyMode(f.energy.mode); !mode.ok()) return UsageError(mode.status().message());
+  const bool energy_given = f.energy.mode != "none";
+  if (!energy_given && (!f.energy.power_cmd.empty() || !f.energy.power_log.empty())) {
+    return UsageError("--power-cmd/--power-log need --energy (auto or external)");
+  }
   auto format = bench::ParseOutputFormat(f.format);
   if (!format.ok()) return UsageError(format.status().message());
   if (*format == bench::OutputFormat::kSqlite && f.out.empty()) return UsageError("-o sqlite needs a file: add --out FILE.db");
+
+  // The telemetry session comes before the engine's thread pool: perf counters count
+  // the threads created after it.
+  std::unique_ptr<bench::EnergyMeter> meter;
+  if (energy_given) {
+    auto m = bench::EnergyMeter::Create(f.energy);
+    if (!m.ok()) {
+      return m.status().code() == StatusCode::kInvalidArgument ? UsageError(m.status().message()) : ReportError(m.status());
+    }
+    meter = std::move(*m);
+  }
 
   std::string db_path = f.db;
   if (db_path.empty()) {
@@ -224,6 +253,14 @@ int RunBench(std::vector<std::string> args) {
   std::fprintf(stderr, "edgelm: run %lld: %zu configurations (%zu already complete), saved to %s\n",
                static_cast<long long>(run_id), configs->size(), skip.size(), db_path.c_str());
 
+  if (meter) {
+    std::fputs(meter->Describe().c_str(), stderr);
+    if (f.energy.idle_s > 0) {
+      std::fprintf(stderr, "edgelm: measuring the idle baseline for %.1f s (keep the machine quiet)\n", f.energy.idle_s);
+      Status st = meter->MeasureIdleBaseline();
+      if (!st.ok()) std::fprintf(stderr, "edgelm: warning: no idle baseline: %s\n", st.ToString().c_str());
+    }
+  }
   bench::RunnerOptions ro;
   ro.isolate = f.isolate;
   ro.delay_s = spec.delay_s;
@@ -233,8 +270,14 @@ int RunBench(std::vector<std::string> args) {
   for (const auto& m : context.models) ro.model_sha256[m.path] = m.sha256;
   ro.interrupt = &InstallInterruptHandler();
   std::unique_ptr<bench::BenchTarget> target = bench::MakeEngineTarget();
-  bench::Runner runner(*target, ro);
-  auto outcome = runner.Run(*configs, skip, [&](const bench::ConfigRecord& r) { return (*store)->AddRecord(run_id, r); });
+  bench::Runner runner(meter ? meter->Wrap(*target) : *target, ro);
+  auto outcome = runner.Run(*configs, skip, [&](const bench::ConfigRecord& r) {
+    if (!meter) return (*store)->AddRecord(run_id, r);
+    bench::ConfigRecord annotated = r;
+    meter->Annotate(annotated, f.isolate);
+    return (*store)->AddRecord(run_id, annotated);
+  });
+  if (meter) (void)meter->Stop();
   if (!outcome.ok()) {
     (void)(*store)->SetRunStatus(run_id, "failed");
     return ReportError(outcome.status());
