@@ -25,7 +25,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 step "aarch64 cross build (kernels under qemu-aarch64)"
 cmake --preset aarch64 >/dev/null
 cmake --build build/aarch64 -j "$JOBS"
-ctest --preset aarch64 -j "$JOBS"
+# Under emulation a cache-vs-memory speed comparison means nothing: that one probe test
+# runs natively only; every kernel correctness test runs here.
+ctest --preset aarch64 -j "$JOBS" -E "ProbeBandwidth.PositiveAndCachesAreFaster"
 
 if [ -f fuzz/CMakeLists.txt ]; then
   step "fuzzing the GGUF parser for ${FUZZ_SECONDS}s"
