@@ -267,12 +267,14 @@ void ApplyQuick(StudyConfig* c) {
   // make the reduced setting slow without measuring anything useful. Thread scaling is
   // in the full study.
   c->threads = {1};
-  c->contexts = {64, 256};
+  c->contexts = {128, 256};
   c->n_prompt = 32;
-  // Decode runs long enough (3 x 64 tokens) for a 100 ms energy sensor to resolve it:
-  // a phase shorter than three sampling intervals has no energy figure.
-  c->n_gen = 64;
-  c->repetitions = 3;
+  // The energy of a decode test is measured over its repetitions back to back, and a
+  // window shorter than three sampling intervals of a 100 ms sensor (the estimate's) has
+  // no figure. A 15M model decodes ~1000 tokens/s on one modern core: 5 x 128 tokens
+  // (~0.65 s there) keeps the window resolvable on machines up to twice that fast.
+  c->n_gen = 128;
+  c->repetitions = 5;
   c->warmups = 1;
   c->request_tokens = 32;
   c->quality_chunks = std::min<uint32_t>(c->quality_chunks, 2);

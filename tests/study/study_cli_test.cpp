@@ -63,7 +63,7 @@ TEST(StudyCliTest, QuickDefaultStudyEndToEnd) {
   EXPECT_EQ(Count(html, "<rect data-series=\"pp\""), 3u);
   EXPECT_EQ(Count(html, "<rect data-series=\"tg\""), 3u);
   // One efficiency point per decode test whose energy the sensor could resolve (the
-  // rest are absent with their reason); tg64 x 3 of a 15M model lasts
+  // rest are absent with their reason); tg128 x 5 of a 15M model lasts
   // long enough for a 100 ms sensor on any machine this runs on.
   auto in = edgelm::report::LoadReportInput((dir / "data" / "edgelm" / "results.db").string(), std::nullopt);
   ASSERT_TRUE(in.ok()) << in.status().ToString();
@@ -72,7 +72,7 @@ TEST(StudyCliTest, QuickDefaultStudyEndToEnd) {
   EXPECT_EQ(Count(html, "<circle data-series=\"efficiency\""), points.size());
   size_t decode_records = 0;
   for (const auto& e : in->study.energy) decode_records += e.phase == "decode";
-  EXPECT_EQ(decode_records, 6u);  // 3 files x (ctx 64 + ctx 256), each a value or a reason
+  EXPECT_EQ(decode_records, 6u);  // 3 files x (ctx 128 + ctx 256), each a value or a reason
   EXPECT_NE(html.find("id=\"chart-memory\""), std::string::npos);
   EXPECT_NE(html.find("id=\"chart-itl\""), std::string::npos);
   EXPECT_NE(html.find("id=\"chart-power-0\""), std::string::npos);

@@ -129,7 +129,7 @@ TEST(StudyConfigTest, QuickReplacesSynthModelsWithASmallShape) {
   ApplyQuick(&*c);
   EXPECT_EQ(c->models, (std::vector<std::string>{"synth:stories15m", "/my/model.gguf"}));
   EXPECT_NE(c->name.find("quick"), std::string::npos);
-  EXPECT_EQ(c->contexts, (std::vector<uint32_t>{64, 256}));
+  EXPECT_EQ(c->contexts, (std::vector<uint32_t>{128, 256}));
   EXPECT_EQ(c->threads, (std::vector<int>{1}));
 }
 
