@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "bench/energy.h"
 #include "bench/engine_target.h"
 #include "bench/results_store.h"
 #include "bench/runner.h"
@@ -20,7 +21,6 @@
 #include "edgelm/engine.h"
 #include "eval/perplexity.h"
 #include "study/model_prep.h"
-#include "study/recording_target.h"
 #include "telemetry/telemetry.h"
 
 namespace edgelm::study {
@@ -110,24 +110,55 @@ std::vector<BenchConfig> BuildGrid(const StudyConfig& c, const std::vector<Prepa
   return grid;
 }
 
-// Energy of the measured repetitions of one configuration: the window from the first
-// measured span to the last (gaps between repetitions, a few microseconds of Reset,
-// included), one record per source and phase.
-void RecordEnergy(const BenchConfig& c, const std::vector<RecordedSpan>& spans, const telemetry::Telemetry* t,
-                  const std::string& no_energy_reason, int64_t t0_ns, report::StudyStore& store, int64_t run_id) {
-  for (auto kind : {RecordedSpan::kPrefill, RecordedSpan::kDecode, RecordedSpan::kRequest}) {
-    std::vector<RecordedSpan> of_kind;
-    for (const auto& s : spans) {
-      if (s.kind == kind) of_kind.push_back(s);
+// One phase of a configuration as the study measures its energy: the window from the
+// first measured span to the last.
+struct EnergyWindow {
+  std::string phase;
+  int64_t start_ns = 0, end_ns = 0;
+  int64_t tokens = 0;
+};
+
+// The energy windows of one configuration's measured repetitions, from the bench layer's
+// span log (bench::SelectMeasuredSpans skips the warmups). The window runs from the
+// first measured span to the last, gaps between repetitions (a few microseconds of
+// Reset) included: a sensor sampling every 100 ms cannot resolve one 20 ms decode, but
+// it resolves the repetitions back to back (docs/REPORT.md "Energy").
+// A request test is one "request" window, prompt text in to the last token, per
+// generated token: its prefill and decode alternate within the window, so splitting it
+// into two windows would count each repetition's prefill in the decode window.
+std::vector<EnergyWindow> EnergyWindows(const BenchConfig& c, const std::vector<bench::RecordedSpan>& log) {
+  const bench::PhaseSpans m = bench::SelectMeasuredSpans(log, c.warmups);
+  std::vector<EnergyWindow> out;
+  auto window = [](const std::string& phase, const std::vector<bench::RecordedSpan>& spans) {
+    EnergyWindow w{phase, spans.front().start_ns, spans.back().end_ns, 0};
+    for (const auto& s : spans) w.tokens += s.tokens;
+    return w;
+  };
+  if (c.kind == TestKind::kRequest) {
+    if (m.prefill.empty()) return out;
+    EnergyWindow w{"request", m.prefill.front().start_ns, m.prefill.back().end_ns, 0};
+    // Generated tokens: the first token closes each request's prefill span, the rest are
+    // its decode span's.
+    w.tokens = static_cast<int64_t>(m.prefill.size());
+    for (const auto& s : m.decode) {
+      w.tokens += s.tokens;
+      w.end_ns = std::max(w.end_ns, s.end_ns);
     }
-    if (of_kind.empty()) continue;
-    // Warmups come first: the measured repetitions are the last `repetitions` spans.
-    const size_t n = std::min<size_t>(of_kind.size(), static_cast<size_t>(c.repetitions));
-    std::vector<RecordedSpan> measured(of_kind.end() - static_cast<std::ptrdiff_t>(n), of_kind.end());
-    const int64_t a = measured.front().start_ns, b = measured.back().end_ns;
-    int64_t tokens = 0;
-    for (const auto& s : measured) tokens += s.tokens;
-    const std::string phase = kind == RecordedSpan::kPrefill ? "prefill" : kind == RecordedSpan::kDecode ? "decode" : "request";
+    out.push_back(w);
+    return out;
+  }
+  if (!m.prefill.empty()) out.push_back(window("prefill", m.prefill));
+  if (!m.decode.empty()) out.push_back(window("decode", m.decode));
+  return out;
+}
+
+// Energy of one configuration: one record per window and source.
+void RecordEnergy(const BenchConfig& c, const std::vector<bench::RecordedSpan>& spans, const telemetry::Telemetry* t,
+                  const std::string& no_energy_reason, int64_t t0_ns, report::StudyStore& store, int64_t run_id) {
+  for (const EnergyWindow& w : EnergyWindows(c, spans)) {
+    const int64_t a = w.start_ns, b = w.end_ns;
+    const std::string& phase = w.phase;
+    const int64_t tokens = w.tokens;
     (void)store.AddPhase(run_id, {c.Key(), phase, double(a - t0_ns) * 1e-9, double(b - t0_ns) * 1e-9});
     if (!t) {
       report::EnergyRecord e;
@@ -382,9 +413,9 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
       std::to_string(done.size()) + " already complete), results in " + out.db_path);
   log("energy: " + settings.energy_note);
 
-  SpanLog spans;
+  bench::SpanLog spans;
   auto engine = bench::MakeEngineTarget();
-  auto target = MakeRecordingTarget(*engine, spans);
+  auto target = bench::MakeSpanRecordingTarget(*engine, spans);
   bench::RunnerOptions ro;
   ro.request_prompt = kRequestPrompt;
   ro.progress = false;
@@ -405,7 +436,7 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   // configuration, or after the telemetry stopped.
   struct Pending {
     BenchConfig config;
-    std::vector<RecordedSpan> spans;
+    std::vector<bench::RecordedSpan> spans;
   };
   std::vector<Pending> pending;
   double slowest_interval_ms = c.energy_interval_ms;

@@ -108,14 +108,27 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   EXPECT_EQ(in->study.settings->variants.size(), 3u);
   EXPECT_NE(in->study.settings->energy_note.find("ESTIMATED"), std::string::npos);
   // Energy: every decode phase has an estimated record (a value or a reason).
-  int decode = 0;
+  int decode = 0, prefill = 0, request = 0;
   for (const auto& e : in->study.energy) {
     EXPECT_TRUE(e.estimated);
     EXPECT_EQ(e.source, "estimate");
     EXPECT_TRUE(e.joules.has_value() || !e.reason.empty());
+    EXPECT_GT(e.seconds, 0);
     decode += e.phase == "decode";
+    prefill += e.phase == "prefill";
+    if (e.phase == "request") {
+      ++request;
+      // Two measured requests of 8 generated tokens each; the warmup is not counted.
+      EXPECT_EQ(e.tokens, 16);
+    } else if (e.phase == "decode") {
+      EXPECT_EQ(e.tokens, 16);  // tg 8 x 2 measured repetitions
+    } else {
+      EXPECT_EQ(e.tokens, 32);  // pp 16 x 2
+    }
   }
   EXPECT_EQ(decode, 5);  // 2 threads + ctx 128 + two quality models
+  EXPECT_EQ(prefill, 2);  // pp at 2 thread counts
+  EXPECT_EQ(request, 1);  // prompt in to last token, one window
   // Quality on real weights: finite perplexities, KLD of Q4_0 against F32.
   std::set<std::string> metrics;
   for (const auto& q : in->study.quality) {
