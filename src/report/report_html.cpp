@@ -440,7 +440,16 @@ std::string CostSection(const ReportInput& in) {
   if (pts.empty()) return o + "<p>" + AbsentHtml("no decode configuration with an energy figure to cost") + "</p>\n";
   o += "<p class=\"note\">$/1M tokens at the edge = device price spread over the tokens generated in " +
        Num(prices.amortisation_years) + " years at a duty cycle of " + Num(prices.duty_cycle * 100) +
-       "% + energy per token × electricity price. Cloud: output-token list prices. " + Esc(prices.note) + "</p>\n";
+       "% + energy per token × electricity price (idle power off duty not counted). Cloud: output-token list "
+       "prices from " + (prices.cloud_table.empty() ? std::string("the study") : Esc(prices.cloud_table)) +
+       ", each dated with its source. " + Esc(prices.note) +
+       (prices.overrides.empty() ? "" : " Overridden on the command line: " + Esc(prices.overrides) + ".") + "</p>\n";
+  o += "<p class=\"note\">Prices used: device " +
+       (prices.device_usd ? Num(*prices.device_usd) + " USD" : AbsentHtml("not given")) + ", lifetime " +
+       Num(prices.amortisation_years) + " years, duty cycle " + Num(prices.duty_cycle) + ", electricity " +
+       (prices.electricity_usd_per_kwh ? Num(*prices.electricity_usd_per_kwh) + " USD/kWh" : AbsentHtml("not given")) +
+       " (flags --device-price, --lifetime-years, --duty-cycle, --electricity-price, --price-table of "
+       "<code>edgelm study</code> and <code>edgelm report</code>).</p>\n";
   ChartSpec chart;
   chart.id = "chart-cost";
   chart.title = "$ per 1M generated tokens";
@@ -460,8 +469,8 @@ std::string CostSection(const ReportInput& in) {
   }
   o += "</table>\n";
   for (const auto& c : prices.cloud) {
-    cloud.points.push_back({double(chart.x_categories.size()), c.output_usd_per_1m, c.name + " (" + c.as_of + ")"});
-    chart.x_categories.push_back(c.name);
+    cloud.points.push_back({double(chart.x_categories.size()), c.output_usd_per_mtok, CloudLabel(c) + " (" + c.date + ")"});
+    chart.x_categories.push_back(CloudLabel(c));
   }
   chart.series = {edge, cloud};
   if (!edge.points.empty()) o += RenderChart(chart);
@@ -471,14 +480,16 @@ std::string CostSection(const ReportInput& in) {
     if (p.tokens_per_j > best->tokens_per_j) best = &p;
   }
   o += "<h3>Break-even of the most energy-efficient configuration (" + Esc(best->label) + ")</h3>\n<table>" +
-       Th({"cloud API", "as of", "output $/1M", "break-even (M tokens)", "device capacity (M tokens)", "verdict"});
-  const auto bes = BreakEvens(prices, *best);
-  for (size_t i = 0; i < bes.size(); ++i) {
-    const auto& b = bes[i];
-    o += "<tr>" + Td(Esc(b.cloud)) + Td(Esc(prices.cloud[i].as_of)) + Td(Num(b.cloud_usd_per_1m), true) +
-         TdOpt(b.million_tokens, b.verdict) + Td(Num(b.capacity_million_tokens), true) + Td(Esc(b.verdict)) + "</tr>\n";
+       Th({"cloud API", "price date", "source", "output $/1M", "edge $/1M", "break-even (tokens/day)",
+           "device capacity (tokens/day)", "verdict"});
+  for (const auto& b : BreakEvens(prices, *best)) {
+    o += "<tr>" + Td(Esc(b.cloud)) + Td(Esc(b.date)) + Td(Esc(b.source)) + Td(Num(b.cloud_usd_per_1m), true) +
+         TdOpt(b.edge_usd_per_1m, "absent") + TdOpt(b.tokens_per_day, b.verdict.substr(0, b.verdict.find(':'))) +
+         Td(Num(b.capacity_tokens_per_day), true) + Td(Esc(b.verdict)) + "</tr>\n";
   }
-  if (bes.empty()) o += "<tr><td colspan=\"6\">" + AbsentHtml("no cloud prices in the study ([[prices.cloud]])") + "</td></tr>";
+  if (prices.cloud.empty()) {
+    o += "<tr><td colspan=\"8\">" + AbsentHtml("no cloud prices (an empty price table)") + "</td></tr>";
+  }
   return o + "</table>\n";
 }
 

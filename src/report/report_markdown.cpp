@@ -81,7 +81,8 @@ std::string RenderMarkdown(const ReportInput& in) {
     o += "Most efficient configuration " + Cell(best->label) + ": " + Opt(cost.total_usd_per_1m, cost.reason) +
          " USD per 1M tokens at the edge.\n\n";
     for (const auto& b : BreakEvens(in.study.settings->prices, *best)) {
-      o += "- " + Cell(b.cloud) + " (" + FormatNumber(b.cloud_usd_per_1m) + " USD/1M output): " + Cell(b.verdict) + "\n";
+      o += "- " + Cell(b.cloud) + " (" + FormatNumber(b.cloud_usd_per_1m) + " USD/1M output, " + Cell(b.date) +
+           "): " + Cell(b.verdict) + "\n";
     }
   }
 

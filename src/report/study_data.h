@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/cost.h"
 #include "core/status.h"
 
 struct sqlite3;
@@ -83,11 +84,8 @@ struct VariantInfo {
   std::optional<double> bits_per_weight;
 };
 
-struct CloudPrice {
-  std::string name;
-  double input_usd_per_1m = 0, output_usd_per_1m = 0;
-  std::string as_of, source;
-};
+// A cloud API's dated list price: the analysis layer's record (data/prices/README.md).
+using CloudPrice = analysis::CloudPrice;
 
 struct Prices {
   std::optional<double> device_usd;
@@ -95,8 +93,26 @@ struct Prices {
   double duty_cycle = 0.5;  // fraction of the time the device generates
   std::optional<double> electricity_usd_per_kwh;
   std::vector<CloudPrice> cloud;
+  std::string cloud_table;  // where the cloud prices came from (a file, or the study's own entries)
   std::string note;         // where the prices come from
+  std::string overrides;    // command-line flags that replaced the study's prices, "" when none
 };
+
+// Command-line replacements for the study's prices (`edgelm study` and `edgelm report`
+// take the same flags); an absent field keeps the study's value.
+struct PriceOverrides {
+  std::optional<double> device_usd;               // --device-price
+  std::optional<double> lifetime_years;           // --lifetime-years
+  std::optional<double> duty_cycle;               // --duty-cycle
+  std::optional<double> electricity_usd_per_kwh;  // --electricity-price
+  std::string cloud_table;                        // --price-table: a data/prices-format file
+  bool empty() const {
+    return !device_usd && !lifetime_years && !duty_cycle && !electricity_usd_per_kwh && cloud_table.empty();
+  }
+};
+// Checks each value's range (InvalidArgument naming the flag) and loads the price table
+// (its errors name the file and entry); records what was replaced in `prices->overrides`.
+Status ApplyPriceOverrides(const PriceOverrides& o, Prices* prices);
 
 struct Budget {
   std::optional<uint64_t> memory_bytes;  // usable memory for the model

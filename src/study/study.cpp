@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "analysis/cost.h"
 #include "bench/energy.h"
 #include "bench/engine_target.h"
 #include "bench/results_store.h"
@@ -319,6 +320,17 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
     EDGELM_ASSIGN_OR_RETURN(out.db_path, bench::DefaultResultsDbPath());
   }
 
+  // Prices first: a bad price table or flag should fail before minutes of synthesis.
+  // One source of cloud prices: the study's own entries, else its cloud_table, else the
+  // shipped table; then the command-line overrides.
+  report::Prices prices = c.prices;
+  if (prices.cloud.empty() && o.price_overrides.cloud_table.empty()) {
+    const std::string table = c.cloud_table.empty() ? analysis::DefaultCloudPriceFile() : c.cloud_table;
+    EDGELM_ASSIGN_OR_RETURN(prices.cloud, analysis::LoadCloudPrices(table));
+    prices.cloud_table = table;
+  }
+  EDGELM_RETURN_IF_ERROR(report::ApplyPriceOverrides(o.price_overrides, &prices));
+
   EDGELM_ASSIGN_OR_RETURN(std::vector<PreparedModel> models, PrepareModels(c, log, o.interrupt));
   const std::vector<BenchConfig> grid = BuildGrid(c, models);
   out.n_configs = static_cast<int>(grid.size());
@@ -354,7 +366,7 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   settings.cli_flags_json = o.cli_flags_json;
   settings.device_profile = c.device_profile;
   settings.energy_source = c.energy_source;
-  settings.prices = c.prices;
+  settings.prices = prices;
   settings.budget.power_watts = c.power_budget_watts;
   if (c.memory_budget_bytes) {
     settings.budget.memory_bytes = c.memory_budget_bytes;

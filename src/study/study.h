@@ -28,6 +28,7 @@ struct StudyOptions {
   std::string db_path;         // "" -> the default results store
   std::string report_path;     // "" -> <store dir>/reports/study-<run>.html
   std::optional<int64_t> resume_run;
+  report::PriceOverrides price_overrides;  // --device-price ... --price-table
   std::string command_line;
   const std::atomic<bool>* interrupt = nullptr;
   // Progress and notes (one line each); default stderr.

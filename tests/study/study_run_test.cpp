@@ -67,9 +67,12 @@ memory_mib = 64
 device_usd = 80
 electricity_usd_per_kwh = 0.3
 [[prices.cloud]]
-name = "api"
-output_usd_per_1m = 0.6
-as_of = "2024-07"
+provider = "Acme"
+model = "api"
+input_usd_per_mtok = 0.1
+output_usd_per_mtok = 0.6
+date = "2024-07-01"
+source = "https://acme.example/pricing"
 [hooks]
 before = "echo hook $EDGELM_THREADS"
 )", "test.toml");
