@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "analysis/cost.h"
 #include "bench/energy.h"
@@ -331,7 +332,14 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   }
   EDGELM_RETURN_IF_ERROR(report::ApplyPriceOverrides(o.price_overrides, &prices));
 
+  // Wall time per phase (models, setup, bench, quality, report), printed at the end.
+  int64_t phase_ns = MonotonicNs();
+  auto lap = [&phase_ns] {
+    const int64_t now = MonotonicNs();
+    return double(now - std::exchange(phase_ns, now)) * 1e-9;
+  };
   EDGELM_ASSIGN_OR_RETURN(std::vector<PreparedModel> models, PrepareModels(c, log, o.interrupt));
+  out.models_seconds = lap();
   const std::vector<BenchConfig> grid = BuildGrid(c, models);
   out.n_configs = static_cast<int>(grid.size());
 
@@ -435,6 +443,7 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   ro.warn = [&](const std::string& w) { log("warning: " + w); };
   for (const auto& m : context.models) ro.model_sha256[m.path] = m.sha256;
   bench::Runner runner(*target, ro);
+  out.setup_seconds = lap();
   const int64_t bench_t0 = MonotonicNs();
   int n_run = 0;
   const int n_todo = static_cast<int>(std::count_if(grid.begin(), grid.end(), [&](const BenchConfig& b) {
@@ -513,11 +522,13 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
     }
   }
   out.n_done = n_run;
+  out.bench_seconds = lap();
   if (!out.interrupted) {
     int threads = 1;
     for (const auto& b : grid) threads = std::max(threads, b.n_threads);
     RunQuality(c, models, threads, bench_t0, *study_store, out.run_id, log, o.interrupt);
   }
+  out.quality_seconds = lap();
   if (tel) {
     // Let every sensor take a sample past the last phase, then stop sampling.
     bench::InterruptibleSleep(double(settle_ns) * 1e-9, nullptr);
@@ -534,6 +545,7 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   }
   EDGELM_ASSIGN_OR_RETURN(auto input, report::LoadReportInput(out.db_path, out.run_id));
   EDGELM_ASSIGN_OR_RETURN(out.files, report::WriteReportFiles(input, html));
+  out.report_seconds = lap();
   out.seconds = double(MonotonicNs() - start_ns) * 1e-9;
   return out;
 }

@@ -59,6 +59,10 @@ TEST(StudyCliTest, QuickDefaultStudyEndToEnd) {
     EXPECT_TRUE(fs::exists(dir / "cache" / "edgelm" / (std::string("stories15m-") + t + ".gguf"))) << t;
   }
   EXPECT_EQ(Count(err, "ETA"), 12u) << err;  // 3 files x (pp + tg + tg@256 + request), one thread
+  // The total wall time and the time of each phase.
+  EXPECT_TRUE(std::regex_search(err, std::regex("wall time [0-9.]+ s: models \\(synthesis, quantization\\) [0-9.]+ s, "
+                                                "setup [0-9.]+ s, bench [0-9.]+ s, quality [0-9.]+ s, report [0-9.]+ s")))
+      << err;
   // Speed for 3 files x 2 tests at the top thread count; energy for 3 x 3 decode tests.
   EXPECT_EQ(Count(html, "<rect data-series=\"pp\""), 3u);
   EXPECT_EQ(Count(html, "<rect data-series=\"tg\""), 3u);

@@ -115,9 +115,13 @@ int RunStudyCommand(const StudyFlags& f) {
     return outcome.status().code() == StatusCode::kInvalidArgument ? UsageError(outcome.status().message())
                                                                     : ReportError(outcome.status());
   }
-  std::fprintf(stderr, "edgelm: study run %lld: %d configurations run, %d skipped (already complete), %d failed, %.0f s\n",
-               static_cast<long long>(outcome->run_id), outcome->n_done, outcome->n_skipped, outcome->n_failed,
-               outcome->seconds);
+  std::fprintf(stderr, "edgelm: study run %lld: %d configurations run, %d skipped (already complete), %d failed\n",
+               static_cast<long long>(outcome->run_id), outcome->n_done, outcome->n_skipped, outcome->n_failed);
+  std::fprintf(stderr,
+               "edgelm: wall time %.1f s: models (synthesis, quantization) %.1f s, setup %.1f s, bench %.1f s, "
+               "quality %.1f s, report %.1f s\n",
+               outcome->seconds, outcome->models_seconds, outcome->setup_seconds, outcome->bench_seconds,
+               outcome->quality_seconds, outcome->report_seconds);
   std::printf("report: %s\nsummary: %s\nresults: %s (run %lld)\n", outcome->files.html_path.c_str(),
               outcome->files.markdown_path.c_str(), outcome->db_path.c_str(), static_cast<long long>(outcome->run_id));
   if (outcome->interrupted) {
