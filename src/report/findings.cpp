@@ -157,6 +157,13 @@ CostFigure EdgeCost(const Prices& prices, double tokens_per_s, double joules_per
   return c;
 }
 
+std::string FormatTokenCount(double n) {
+  if (n >= 1e9) return FormatNumber(n / 1e9) + " G";
+  if (n >= 1e6) return FormatNumber(n / 1e6) + " M";
+  if (n >= 1e4) return FormatNumber(n / 1e3) + " k";
+  return FormatNumber(std::round(n));
+}
+
 std::string CloudLabel(const CloudPrice& c) { return c.provider.empty() ? c.model : c.provider + " " + c.model; }
 
 std::vector<BreakEven> BreakEvens(const Prices& prices, const EfficiencyPoint& p) {
@@ -193,10 +200,11 @@ std::vector<BreakEven> BreakEvens(const Prices& prices, const EfficiencyPoint& p
       b.capacity_tokens_per_day = be->capacity_tokens_per_day;
       const double share = *be->tokens_per_day / be->capacity_tokens_per_day * 100;
       if (!be->within_capacity) {
-        b.verdict = "not reachable with one device: break-even needs " + Fmt(*be->tokens_per_day) +
-                    " tokens/day, it generates at most " + Fmt(be->capacity_tokens_per_day) + " tokens/day at this speed";
+        b.verdict = "not reachable with one device: break-even needs " + FormatTokenCount(*be->tokens_per_day) +
+                    " tokens/day, it generates at most " + FormatTokenCount(be->capacity_tokens_per_day) +
+                    " tokens/day at this speed";
       } else {
-        b.verdict = "edge is cheaper above " + Fmt(*be->tokens_per_day) + " generated tokens/day (" + Fmt(share) +
+        b.verdict = "edge is cheaper above " + FormatTokenCount(*be->tokens_per_day) + " generated tokens/day (" + Fmt(share) +
                     "% of what the device can generate in a day)";
       }
     }

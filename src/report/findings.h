@@ -55,6 +55,8 @@ struct CostFigure {
 // electricity price.
 CostFigure EdgeCost(const Prices& prices, double tokens_per_s, double joules_per_token);
 
+// 1415685 -> "1.42 M", 186452 -> "186 k", 512 -> "512": token volumes a reader can take in.
+std::string FormatTokenCount(double n);
 // "OpenAI gpt-4o-mini"
 std::string CloudLabel(const CloudPrice& c);
 

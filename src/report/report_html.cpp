@@ -258,6 +258,28 @@ std::string MemorySection(const ReportInput& in) {
     }
   }
   o += RenderChart(chart);
+  // The breakdown at the largest context measured: what grows with context (KV cache,
+  // scratch) next to what does not (weights).
+  uint32_t largest = 0;
+  for (const auto& r : rows) {
+    if (r.total_bytes()) largest = std::max(largest, r.n_ctx);
+  }
+  ChartSpec parts;
+  parts.id = "chart-memory-parts";
+  parts.title = "memory breakdown (MiB) at context " + std::to_string(largest);
+  parts.y_label = "MiB";
+  ChartSeries weights{"memparts-weights", "weights"}, kv{"memparts-kv", "KV cache"}, scratch{"memparts-scratch", "scratch"};
+  weights.bars = kv.bars = scratch.bars = true;
+  for (const auto& r : rows) {
+    if (r.n_ctx != largest || !r.total_bytes()) continue;
+    const double x = double(parts.x_categories.size());
+    parts.x_categories.push_back(r.variant);
+    weights.points.push_back({x, MiB(*r.weights_bytes), r.variant + ": weights " + FormatBytes(*r.weights_bytes)});
+    kv.points.push_back({x, MiB(*r.kv_bytes), r.variant + ": KV cache " + FormatBytes(*r.kv_bytes)});
+    scratch.points.push_back({x, MiB(*r.scratch_bytes), r.variant + ": scratch " + FormatBytes(*r.scratch_bytes)});
+  }
+  parts.series = {weights, kv, scratch};
+  if (!parts.x_categories.empty()) o += RenderChart(parts);
   o += "<table>" + Th({"model", "ctx", "weights", "KV cache", "scratch", "total", "peak RSS", "fits"});
   for (const auto& r : rows) {
     o += "<tr>" + Td(Esc(r.variant)) + Td(std::to_string(r.n_ctx), true) + TdBytes(r.weights_bytes, "not reported") +
@@ -346,6 +368,7 @@ std::string ThreadSection(const ReportInput& in) {
   chart.x_label = "threads";
   chart.y_label = "tokens/s";
   chart.x_from_zero = true;
+  chart.x_integer = true;
   for (auto& [k, s] : by_variant) chart.series.push_back(s);
   return o + RenderChart(chart) + "<table>" + Th({"model", "threads", "tokens/s", "sd"}) + table + "</table>\n";
 }
@@ -363,7 +386,9 @@ std::string LatencySection(const ReportInput& in) {
     if (r.status != "ok" || r.config.kind != TestKind::kRequest || r.itl_ms.empty()) continue;
     std::vector<double> v = r.itl_ms;
     std::sort(v.begin(), v.end());
-    ChartSeries s{"itl-" + SeriesId(VariantLabel(in, r) + "-t" + std::to_string(r.config.n_threads)), ConfigLabel(in, r)};
+    ChartSeries s{"itl-" + SeriesId(VariantLabel(in, r) + "-t" + std::to_string(r.config.n_threads)),
+                  VariantLabel(in, r) + " · " + std::to_string(r.config.n_threads) +
+                      (r.config.n_threads == 1 ? " thread" : " threads")};
     s.line = true;
     // At most 100 points: the quantiles at even steps (every latency when fewer).
     const size_t n = std::min<size_t>(v.size(), 100);
@@ -484,8 +509,10 @@ std::string CostSection(const ReportInput& in) {
            "device capacity (tokens/day)", "verdict"});
   for (const auto& b : BreakEvens(prices, *best)) {
     o += "<tr>" + Td(Esc(b.cloud)) + Td(Esc(b.date)) + Td(Esc(b.source)) + Td(Num(b.cloud_usd_per_1m), true) +
-         TdOpt(b.edge_usd_per_1m, "absent") + TdOpt(b.tokens_per_day, b.verdict.substr(0, b.verdict.find(':'))) +
-         Td(Num(b.capacity_tokens_per_day), true) + Td(Esc(b.verdict)) + "</tr>\n";
+         TdOpt(b.edge_usd_per_1m, "absent") +
+         (b.tokens_per_day ? Td(FormatTokenCount(*b.tokens_per_day), true)
+                           : Td(AbsentHtml(b.verdict.substr(0, b.verdict.find(':'))))) +
+         Td(FormatTokenCount(b.capacity_tokens_per_day), true) + Td(Esc(b.verdict)) + "</tr>\n";
   }
   if (prices.cloud.empty()) {
     o += "<tr><td colspan=\"8\">" + AbsentHtml("no cloud prices (an empty price table)") + "</td></tr>";

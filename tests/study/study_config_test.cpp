@@ -28,7 +28,7 @@ TEST(StudyConfigTest, BuiltInDefaultIsTheShippedFile) {
   EXPECT_EQ(c->models, (std::vector<std::string>{"synth:smollm2-135m", "synth:qwen2.5-0.5b"}));
   EXPECT_EQ(c->weight_types, (std::vector<std::string>{"F16", "Q8_0", "Q4_0"}));
   EXPECT_EQ(c->threads, (std::vector<int>{1, 0}));
-  EXPECT_EQ(c->contexts.size(), 2u);
+  EXPECT_EQ(c->contexts, (std::vector<uint32_t>{128, 1024, 4096}));
   EXPECT_TRUE(c->request);
   EXPECT_EQ(c->energy_source, "auto");
   EXPECT_TRUE(c->quality_models.empty());
