@@ -448,9 +448,14 @@ std::string PowerSection(const ReportInput& in) {
       const std::string why = e.reason.empty() ? "not measured" : e.reason;
       o += "<tr>" + Td(Esc(labels.count(e.config_key) ? labels[e.config_key] : e.config_key)) + Td(Esc(e.phase)) +
            Td(Esc(e.source) + (e.estimated ? " <span class=\"estimated\">(estimated)</span>" : "")) +
-           Td(std::to_string(e.tokens), true) + Td(Num(e.seconds), true) + TdOpt(e.joules, why) +
-           TdOpt(tpj ? std::optional<double>(1 / *tpj) : std::nullopt, why) + TdOpt(tpj, why) + TdOpt(e.avg_watts, why) +
-           "</tr>\n";
+           Td(std::to_string(e.tokens), true) + Td(Num(e.seconds), true);
+      if (!e.joules) {
+        // One reason for the four figures that depend on the joules, not four copies.
+        o += "<td colspan=\"4\">" + AbsentHtml(why) + "</td></tr>\n";
+        continue;
+      }
+      o += TdOpt(e.joules, why) + TdOpt(tpj ? std::optional<double>(1 / *tpj) : std::nullopt, why) + TdOpt(tpj, why) +
+           TdOpt(e.avg_watts, why) + "</tr>\n";
     }
     o += "</table>\n";
   }
@@ -467,7 +472,7 @@ std::string CostSection(const ReportInput& in) {
        Num(prices.amortisation_years) + " years at a duty cycle of " + Num(prices.duty_cycle * 100) +
        "% + energy per token × electricity price (idle power off duty not counted). Cloud: output-token list "
        "prices from " + (prices.cloud_table.empty() ? std::string("the study") : Esc(prices.cloud_table)) +
-       ", each dated with its source. " + Esc(prices.note) +
+       ", each dated with its source." + (prices.note.empty() ? "" : " Study note: " + Esc(prices.note) + ".") +
        (prices.overrides.empty() ? "" : " Overridden on the command line: " + Esc(prices.overrides) + ".") + "</p>\n";
   o += "<p class=\"note\">Prices used: device " +
        (prices.device_usd ? Num(*prices.device_usd) + " USD" : AbsentHtml("not given")) + ", lifetime " +
