@@ -92,7 +92,9 @@ before = "echo hook $EDGELM_THREADS"
 };
 
 TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
-  auto out = RunStudy(Options());
+  StudyOptions first = Options();
+  first.price_overrides.electricity_usd_per_kwh = 0.2;  // --electricity-price
+  auto out = RunStudy(first);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   // Q8_0 file: pp+tg at 2 thread counts, tg at ctx 128, request = 6; two quality
   // models: one tg each = 8.
@@ -110,6 +112,14 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   ASSERT_TRUE(in->study.settings);
   EXPECT_EQ(in->study.settings->variants.size(), 3u);
   EXPECT_NE(in->study.settings->energy_note.find("ESTIMATED"), std::string::npos);
+  // Prices: the study's own cloud entry, its device price, the flag's electricity price.
+  const auto& prices = in->study.settings->prices;
+  ASSERT_EQ(prices.cloud.size(), 1u);
+  EXPECT_EQ(prices.cloud[0].model, "api");
+  EXPECT_EQ(prices.cloud[0].date, "2024-07-01");
+  EXPECT_EQ(*prices.device_usd, 80);
+  EXPECT_EQ(*prices.electricity_usd_per_kwh, 0.2);
+  EXPECT_EQ(prices.overrides, "--electricity-price 0.2");
   // Energy: every decode phase has an estimated record (a value or a reason).
   int decode = 0, prefill = 0, request = 0;
   for (const auto& e : in->study.energy) {
@@ -165,6 +175,23 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   auto store = bench::ResultsStore::Open(out->db_path);
   ASSERT_TRUE(store.ok());
   EXPECT_EQ((*store)->LoadRun(out->run_id)->records.size(), 8u);
+}
+
+TEST_F(StudyRunTest, BadPricesFailBeforeAnyWork) {
+  StudyOptions o = Options();
+  o.config.prices.cloud.clear();
+  o.config.cloud_table = (dir_ / "absent-prices.toml").string();
+  auto out = RunStudy(o);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(out.status().message().find("absent-prices.toml"), std::string::npos);
+  EXPECT_FALSE(fs::exists(fs::path(o.config.cache_dir) / "stories260K-f32-requant-Q8_0.gguf"));
+  o = Options();
+  o.price_overrides.duty_cycle = 0;
+  out = RunStudy(o);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(out.status().message().find("--duty-cycle"), std::string::npos);
 }
 
 TEST_F(StudyRunTest, MissingModelIsAnError) {
