@@ -106,6 +106,15 @@ std::string ContextSection(const ReportInput& in) {
     row("study", Esc(s->name));
     row("device profile", Esc(s->device_profile) + (s->device_name.empty() ? "" : " — " + Esc(s->device_name)));
     row("energy", Esc(s->energy_source) + ": " + Esc(s->energy_note));
+    if (!s->phase_seconds.empty()) {
+      double total = 0;
+      std::string parts;
+      for (const auto& [phase, seconds] : s->phase_seconds) {
+        total += seconds;
+        parts += (parts.empty() ? "" : ", ") + Esc(phase) + " " + Num(seconds) + " s";
+      }
+      row("study time", Num(total) + " s before the report (" + parts + ")");
+    }
     row("memory budget", s->budget.memory_bytes ? FormatBytes(*s->budget.memory_bytes) + " (" + Esc(s->budget.memory_basis) + ")"
                                                 : AbsentHtml("not given and not measured"));
   } else {

@@ -66,9 +66,12 @@ json ToJson(const StudySettings& s) {
   PutOpt(budget, "power_watts", s.budget.power_watts);
   json variants = json::array();
   for (const auto& v : s.variants) variants.push_back(ToJson(v));
+  json timing = json::array();
+  for (const auto& [phase, seconds] : s.phase_seconds) timing.push_back({{"phase", phase}, {"seconds", seconds}});
   return {{"name", s.name}, {"config_text", s.config_text}, {"device_profile", s.device_profile},
           {"device_name", s.device_name}, {"energy_source", s.energy_source}, {"energy_note", s.energy_note},
-          {"quality_note", s.quality_note}, {"cli_flags_json", s.cli_flags_json}, {"budget", budget}, {"prices", prices}, {"variants", variants}};
+          {"quality_note", s.quality_note}, {"cli_flags_json", s.cli_flags_json}, {"budget", budget}, {"prices", prices}, {"variants", variants},
+          {"phase_seconds", timing}};
 }
 
 StudySettings SettingsFrom(const json& j) {
@@ -113,6 +116,9 @@ StudySettings SettingsFrom(const json& j) {
     s.prices.cloud.push_back(cp);
   }
   for (const auto& v : j.value("variants", json::array())) s.variants.push_back(VariantFrom(v));
+  for (const auto& t : j.value("phase_seconds", json::array())) {
+    s.phase_seconds.emplace_back(Str(t, "phase"), t.value("seconds", 0.0));
+  }
   return s;
 }
 

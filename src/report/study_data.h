@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "analysis/cost.h"
@@ -133,6 +134,9 @@ struct StudySettings {
   // Command-line options of `edgelm study` that change the grid (--quick, quality
   // models...), as JSON, so that --resume continues the same study.
   std::string cli_flags_json;
+  // Wall time of the study's phases in the session that wrote the report (a resumed
+  // study: the resuming session), for the run context; empty when not recorded.
+  std::vector<std::pair<std::string, double>> phase_seconds;
 };
 
 struct StudyData {

@@ -529,6 +529,10 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
     RunQuality(c, models, threads, bench_t0, *study_store, out.run_id, log, o.interrupt);
   }
   out.quality_seconds = lap();
+  // The phase times so far go into the report's run context.
+  settings.phase_seconds = {{"models", out.models_seconds}, {"setup", out.setup_seconds},
+                            {"bench", out.bench_seconds}, {"quality", out.quality_seconds}};
+  EDGELM_RETURN_IF_ERROR(study_store->PutSettings(out.run_id, settings));
   if (tel) {
     // Let every sensor take a sample past the last phase, then stop sampling.
     bench::InterruptibleSleep(double(settle_ns) * 1e-9, nullptr);

@@ -120,6 +120,10 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   EXPECT_EQ(*prices.device_usd, 80);
   EXPECT_EQ(*prices.electricity_usd_per_kwh, 0.2);
   EXPECT_EQ(prices.overrides, "--electricity-price 0.2");
+  // The phase times are in the run context.
+  ASSERT_EQ(in->study.settings->phase_seconds.size(), 4u);
+  EXPECT_EQ(in->study.settings->phase_seconds[2].first, "bench");
+  EXPECT_GT(in->study.settings->phase_seconds[2].second, 0);
   // Energy: every decode phase has an estimated record (a value or a reason).
   int decode = 0, prefill = 0, request = 0;
   for (const auto& e : in->study.energy) {
@@ -162,6 +166,7 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   std::string page((std::istreambuf_iterator<char>(html)), {});
   EXPECT_NE(page.find("stories &lt;260K&gt; study"), std::string::npos);
   EXPECT_NE(page.find("id=\"chart-ppl\""), std::string::npos);
+  EXPECT_NE(page.find("<th>study time</th>"), std::string::npos);
   EXPECT_NE(page.find("id=\"chart-threads\""), std::string::npos);
   EXPECT_NE(page.find("id=\"chart-itl\""), std::string::npos);
 
