@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -107,13 +108,19 @@ std::string ContextSection(const ReportInput& in) {
     row("device profile", Esc(s->device_profile) + (s->device_name.empty() ? "" : " — " + Esc(s->device_name)));
     row("energy", Esc(s->energy_source) + ": " + Esc(s->energy_note));
     if (!s->phase_seconds.empty()) {
+      // Tenths of a second: a phase that did nothing reads 0.0 s, not 7.81e-07 s.
+      auto secs = [](double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f s", v);
+        return std::string(buf);
+      };
       double total = 0;
       std::string parts;
       for (const auto& [phase, seconds] : s->phase_seconds) {
         total += seconds;
-        parts += (parts.empty() ? "" : ", ") + Esc(phase) + " " + Num(seconds) + " s";
+        parts += (parts.empty() ? "" : ", ") + Esc(phase) + " " + secs(seconds);
       }
-      row("study time", Num(total) + " s before the report (" + parts + ")");
+      row("study time", secs(total) + " before the report (" + parts + ")");
     }
     row("memory budget", s->budget.memory_bytes ? FormatBytes(*s->budget.memory_bytes) + " (" + Esc(s->budget.memory_basis) + ")"
                                                 : AbsentHtml("not given and not measured"));
