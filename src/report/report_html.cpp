@@ -141,6 +141,39 @@ std::string ContextSection(const ReportInput& in) {
   return o;
 }
 
+// Measured decode against the roofline upper bound (issue #8 item 5 on the study's own
+// device): the decode test with the most threads at the smallest context per model file.
+std::string RooflineTable(const ReportInput& in) {
+  if (!in.study.settings) return "";
+  const StudySettings& s = *in.study.settings;
+  std::string rows;
+  for (const auto& v : s.variants) {
+    const bench::ConfigRecord* best = nullptr;
+    for (const auto& r : in.bench.records) {
+      if (r.status != "ok" || r.config.kind != TestKind::kGen || r.config.model_path != v.model_path) continue;
+      if (!best || r.config.n_threads > best->config.n_threads ||
+          (r.config.n_threads == best->config.n_threads && r.n_ctx < best->n_ctx)) {
+        best = &r;
+      }
+    }
+    if (!best) continue;
+    const auto d = bench::Derive(*best);
+    std::string ratio = AbsentHtml(v.roofline_decode_tokens_per_s ? "no measured decode" : "no bound");
+    if (d.ts.mean && v.roofline_decode_tokens_per_s && *v.roofline_decode_tokens_per_s > 0) {
+      ratio = Num(*d.ts.mean / *v.roofline_decode_tokens_per_s * 100) + "%";
+    }
+    rows += "<tr>" + Td(Esc(v.label)) + Td(Esc(ConfigLabel(in, *best))) + TdOpt(d.ts.mean, "no measured repetition") +
+            TdOpt(v.roofline_decode_tokens_per_s, "no bandwidth figure") + Td(ratio, true) + "</tr>\n";
+  }
+  if (rows.empty()) return "";
+  return "<h3>Decode against the roofline bound</h3>\n<p class=\"note\">Bound = " +
+         Esc(s.roofline_note.empty() ? "not computed" : s.roofline_note) +
+         ": a prediction (upper bound), not a measurement. Far below it, decode is limited by compute or "
+         "threading, not by memory.</p>\n<table>" +
+         Th({"model", "measured configuration", "decode tokens/s", "roofline bound tokens/s", "measured / bound"}) + rows +
+         "</table>\n";
+}
+
 std::string ThroughputSection(const ReportInput& in) {
   std::string o = "<h2 id=\"throughput\">Throughput per configuration</h2>\n";
   ChartSpec chart;
@@ -191,7 +224,7 @@ std::string ThroughputSection(const ReportInput& in) {
          TdOpt(r.load_warm_ms, r.load_note.empty() ? "not measured" : r.load_note) + "</tr>\n";
   }
   o += "</table>\n";
-  return o;
+  return o + RooflineTable(in);
 }
 
 std::string EfficiencySection(const ReportInput& in) {

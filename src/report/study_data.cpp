@@ -37,6 +37,7 @@ std::string Str(const json& j, const char* name) { return j.value(name, std::str
 json ToJson(const VariantInfo& v) {
   json j{{"model_path", v.model_path}, {"label", v.label}, {"origin", v.origin}, {"weight_type", v.weight_type}};
   PutOpt(j, "bits_per_weight", v.bits_per_weight);
+  PutOpt(j, "roofline_decode_tokens_per_s", v.roofline_decode_tokens_per_s);
   return j;
 }
 VariantInfo VariantFrom(const json& j) {
@@ -46,6 +47,7 @@ VariantInfo VariantFrom(const json& j) {
   v.origin = Str(j, "origin");
   v.weight_type = Str(j, "weight_type");
   v.bits_per_weight = GetOpt<double>(j, "bits_per_weight");
+  v.roofline_decode_tokens_per_s = GetOpt<double>(j, "roofline_decode_tokens_per_s");
   return v;
 }
 
@@ -71,7 +73,7 @@ json ToJson(const StudySettings& s) {
   return {{"name", s.name}, {"config_text", s.config_text}, {"device_profile", s.device_profile},
           {"device_name", s.device_name}, {"energy_source", s.energy_source}, {"energy_note", s.energy_note},
           {"quality_note", s.quality_note}, {"cli_flags_json", s.cli_flags_json}, {"budget", budget}, {"prices", prices}, {"variants", variants},
-          {"phase_seconds", timing}};
+          {"phase_seconds", timing}, {"roofline_note", s.roofline_note}};
 }
 
 StudySettings SettingsFrom(const json& j) {
@@ -116,6 +118,7 @@ StudySettings SettingsFrom(const json& j) {
     s.prices.cloud.push_back(cp);
   }
   for (const auto& v : j.value("variants", json::array())) s.variants.push_back(VariantFrom(v));
+  s.roofline_note = Str(j, "roofline_note");
   for (const auto& t : j.value("phase_seconds", json::array())) {
     s.phase_seconds.emplace_back(Str(t, "phase"), t.value("seconds", 0.0));
   }

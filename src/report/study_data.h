@@ -83,6 +83,9 @@ struct VariantInfo {
   std::string origin;       // "synth:smollm2-135m" or the file it was given as
   std::string weight_type;
   std::optional<double> bits_per_weight;
+  // Roofline upper bound of decode at position 0 (analysis::Fit: memory bandwidth /
+  // bytes read per token); absent without a bandwidth figure (StudySettings::roofline_note).
+  std::optional<double> roofline_decode_tokens_per_s;
 };
 
 // A cloud API's dated list price: the analysis layer's record (data/prices/README.md).
@@ -137,6 +140,9 @@ struct StudySettings {
   // Wall time of the study's phases in the session that wrote the report (a resumed
   // study: the resuming session), for the run context; empty when not recorded.
   std::vector<std::pair<std::string, double>> phase_seconds;
+  // Where the roofline bound's bandwidth comes from (device, figure, provenance), or why
+  // there is no bound.
+  std::string roofline_note;
 };
 
 struct StudyData {

@@ -13,7 +13,10 @@
 #include <sstream>
 #include <utility>
 
+#include "analysis/bandwidth.h"
 #include "analysis/cost.h"
+#include "analysis/device.h"
+#include "analysis/fit.h"
 #include "bench/energy.h"
 #include "bench/engine_target.h"
 #include "bench/results_store.h"
@@ -23,6 +26,9 @@
 #include "edgelm/engine.h"
 #include "eval/perplexity.h"
 #include "study/model_prep.h"
+#include "gguf/gguf_reader.h"
+#include "telemetry/device_profile.h"
+#include "telemetry/sysfs.h"
 #include "telemetry/telemetry.h"
 
 namespace edgelm::study {
@@ -299,6 +305,53 @@ void RunQuality(const StudyConfig& c, const std::vector<PreparedModel>& models, 
   (void)store.AddPhase(run_id, {"quality", "quality", double(qa - t0_ns) * 1e-9, double(MonotonicNs() - t0_ns) * 1e-9});
 }
 
+// The roofline bound of decode for each model file (analysis::Fit on the study's device
+// profile; "this-machine" has no published bandwidth, so a 256 MiB read is measured, as
+// `edgelm fit` does). A missing figure leaves the bound absent with the note saying why:
+// the study goes on.
+void AddRooflineBounds(const StudyConfig& c, int n_threads, report::StudySettings& settings,
+                       const std::function<void(const std::string&)>& log) {
+  const telemetry::SysfsRoot root = telemetry::SysfsRoot::FromFlagOrEnv("");
+  const std::string spec = c.device_profile.substr(0, c.device_profile.find(':'));  // "id:mode" -> "id"
+  auto profile = telemetry::SelectDeviceProfile(spec, telemetry::DeviceProfileDir(), root);
+  if (!profile.ok()) {
+    settings.roofline_note = "no roofline bound: " + profile.status().message();
+    return;
+  }
+  const bool is_file = spec.size() > 5 && spec.substr(spec.size() - 5) == ".toml";
+  auto device = analysis::FindDeviceSpec(is_file ? spec : profile->id, telemetry::DeviceProfileDir(), root);
+  if (!device.ok()) {
+    settings.roofline_note = "no roofline bound: " + device.status().message();
+    return;
+  }
+  if (!device->memory_bandwidth_bytes_per_s && device->id() == "this-machine") {
+    log("measuring this machine's memory read bandwidth for the roofline bound (256 MiB)");
+    auto bw = analysis::MeasureReadBandwidth(256u << 20, n_threads, 4);
+    if (bw.ok()) device->memory_bandwidth_bytes_per_s = *bw;
+  }
+  if (!device->memory_bandwidth_bytes_per_s) {
+    settings.roofline_note = "no roofline bound: device profile '" + device->id() + "' has no memory bandwidth figure";
+    return;
+  }
+  const analysis::Figure& bw = *device->memory_bandwidth_bytes_per_s;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f GB/s", bw.value / 1e9);
+  settings.roofline_note = "memory bandwidth " + std::string(buf) + " (" + analysis::ProvenanceName(bw.provenance) +
+                           (bw.source.empty() ? "" : ": " + bw.source) + ", device profile '" + device->id() +
+                           "') / bytes read per generated token at position 0";
+  for (auto& v : settings.variants) {
+    auto file = GgufFile::Open(v.model_path);
+    if (!file.ok()) continue;
+    auto shape = analysis::ShapeFromGguf(**file);
+    if (!shape.ok()) continue;
+    analysis::FitOptions fo;
+    fo.n_ctx = c.contexts.front();
+    fo.n_threads = n_threads;
+    auto fit = analysis::Fit(*shape, *device, fo);
+    if (fit.ok()) v.roofline_decode_tokens_per_s = fit->predicted_decode_tokens_per_s_start;
+  }
+}
+
 }  // namespace
 
 Result<StoredStudy> LoadStoredStudy(const std::string& db_path, int64_t run_id) {
@@ -427,6 +480,11 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
     if (rep.sources.empty()) settings.energy_note = "no energy source was found";
   } else {
     settings.energy_note = no_energy;
+  }
+  {
+    int t_max = 1;
+    for (const auto& b : grid) t_max = std::max(t_max, b.n_threads);
+    AddRooflineBounds(c, t_max, settings, log);
   }
   EDGELM_RETURN_IF_ERROR(study_store->PutSettings(out.run_id, settings));
   log("study run " + std::to_string(out.run_id) + ": " + std::to_string(grid.size()) + " configurations (" +

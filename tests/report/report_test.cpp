@@ -242,6 +242,17 @@ TEST_F(ReportTest, ContextComesFirstAndRecommendationsLast) {
   EXPECT_NE(html_.find("Warning: governor is &lt;powersave&gt;"), std::string::npos);
 }
 
+TEST_F(ReportTest, DecodeAgainstTheRooflineBound) {
+  // m F16: decode with the most threads (2) at ctx 64 is 18 tokens/s, the bound 40:
+  // 45%. The Q4_0 file has no bound: absent, not 0.
+  const size_t at = html_.find("Decode against the roofline bound");
+  ASSERT_NE(at, std::string::npos);
+  const std::string table = html_.substr(at, html_.find("</table>", at) - at);
+  EXPECT_NE(table.find("memory bandwidth 1.0 GB/s (measured)"), std::string::npos);
+  EXPECT_NE(table.find("<td class=\"num\">45.0%</td>"), std::string::npos) << table;
+  EXPECT_NE(table.find("absent: no bound"), std::string::npos) << table;
+}
+
 TEST_F(ReportTest, ChartsHaveOneMarkPerMeasuredPoint) {
   // Throughput bars: pp and tg of both variants at their highest successful thread
   // count (the failed 4-thread run does not count), first context size only.

@@ -120,6 +120,12 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   EXPECT_EQ(*prices.device_usd, 80);
   EXPECT_EQ(*prices.electricity_usd_per_kwh, 0.2);
   EXPECT_EQ(prices.overrides, "--electricity-price 0.2");
+  // The roofline bound of decode for each file (this machine's measured bandwidth, or
+  // its profile's published figure).
+  for (const auto& v : in->study.settings->variants) {
+    ASSERT_TRUE(v.roofline_decode_tokens_per_s) << v.label << ": " << in->study.settings->roofline_note;
+    EXPECT_GT(*v.roofline_decode_tokens_per_s, 0);
+  }
   // The phase times are in the run context.
   ASSERT_EQ(in->study.settings->phase_seconds.size(), 4u);
   EXPECT_EQ(in->study.settings->phase_seconds[2].first, "bench");
@@ -167,6 +173,7 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   EXPECT_NE(page.find("stories &lt;260K&gt; study"), std::string::npos);
   EXPECT_NE(page.find("id=\"chart-ppl\""), std::string::npos);
   EXPECT_NE(page.find("<th>study time</th>"), std::string::npos);
+  EXPECT_NE(page.find("Decode against the roofline bound"), std::string::npos);
   EXPECT_NE(page.find("id=\"chart-threads\""), std::string::npos);
   EXPECT_NE(page.find("id=\"chart-itl\""), std::string::npos);
 
