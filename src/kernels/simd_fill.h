@@ -13,11 +13,15 @@ namespace edgelm {
 void FillAvx2Kernels(KernelTable& table);
 // Prefill tile kernels matching the AVX2 vec_dot kernels (called by FillAvx2Kernels).
 void FillAvx2GemmTiles(KernelTable& table);
+// Tile kernels of Q4_K and Q6_K over their AVX2 vec_dot (called by FillAvx2Kernels).
+void FillAvx2KQuantTiles(KernelTable& table);
 // `cpu` decides between the VNNI (vpdpbusd) and the plain AVX-512BW integer dot products.
 void FillAvx512Kernels(KernelTable& table, const CpuFeatures& cpu);
 // Prefill tile kernels matching the AVX-512 VNNI vec_dot kernels (called by
 // FillAvx512Kernels when the CPU has VNNI).
 void FillAvx512GemmTiles(KernelTable& table);
+// Q4_K and Q6_K vec_dot, and with VNNI their tile kernels (called by FillAvx512Kernels).
+void FillAvx512KQuantKernels(KernelTable& table, const CpuFeatures& cpu);
 #endif
 #if defined(__aarch64__)
 void FillNeonKernels(KernelTable& table);

@@ -23,6 +23,14 @@ using testing::RandomRows;
 
 class GemmTile : public testing::IsaTest {};
 
+// Row lengths of 1, 2, 3, 5 and many blocks of `type` (odd counts take the AVX-512 tails;
+// the longest row is past 4096 elements).
+std::vector<int64_t> RowLengths(GgmlType type) {
+  const auto block = static_cast<int64_t>(FindGgmlTypeInfo(type)->block_size);
+  const int64_t many = block >= 256 ? 17 : 129;
+  return {block, 2 * block, 3 * block, 5 * block, many * block};
+}
+
 std::vector<GgmlType> TiledTypes(const KernelTable& table) {
   std::vector<GgmlType> out;
   for (uint32_t id = 0; id < kMaxGgmlTypeId; ++id) {
@@ -39,7 +47,7 @@ TEST_P(GemmTile, TileEqualsVecDotBitForBit) {
     const TypeKernels& k = table.For(type);
     ASSERT_GT(k.gemm_rows, 0);
     ASSERT_GT(k.gemm_tokens, 0);
-    for (int64_t n : {32, 64, 96, 160, 4096 + 32}) {
+    for (int64_t n : RowLengths(type)) {
       const uint64_t row_bytes = *GgmlRowBytes(type, static_cast<uint64_t>(n));
       const auto w = RandomRows(type, n, k.gemm_rows, rng);
       const uint64_t act_bytes = *GgmlRowBytes(k.act_type, static_cast<uint64_t>(n));
@@ -75,7 +83,7 @@ TEST_P(GemmTile, DecodeTileEqualsVecDotBitForBit) {
     const TypeKernels& k = table.types[id];
     if (!k.supported || k.gemv_tile == nullptr) continue;
     const auto type = static_cast<GgmlType>(id);
-    for (int64_t n : {32, 96, 4096 + 32}) {
+    for (int64_t n : RowLengths(type)) {
       const uint64_t row_bytes = *GgmlRowBytes(type, static_cast<uint64_t>(n));
       const auto w = RandomRows(type, n, k.gemv_rows, rng);
       const auto x = RandomFloats(n, rng);
@@ -102,7 +110,7 @@ TEST_P(GemmTile, PrefillEqualsDecodeForAnyThreadCount) {
   constexpr int64_t kOut = 45;     // ragged against tiles and grains
   constexpr int64_t kTokens = 70;  // crosses MatMul's token block, ragged tail
   for (GgmlType type : TiledTypes(table)) {
-    const int64_t n = 96;
+    const int64_t n = RowLengths(type)[2];
     const auto w = RandomRows(type, n, kOut, rng);
     const WeightView view{type, w.data(), n, kOut, *GgmlRowBytes(type, static_cast<uint64_t>(n))};
     const auto x = RandomFloats(n * kTokens, rng);
@@ -128,8 +136,9 @@ TEST(GemmTileDispatch, SpeedPathsAreInstalled) {
     const bool expect = isa == Isa::kAvx2 || (isa == Isa::kAvx512 && cpu.avx512vnni);
     if (!expect) continue;
     const KernelTable table = MakeKernelTable(isa);
-    EXPECT_NE(table.For(GgmlType::kQ8_0).gemm_tile, nullptr) << IsaName(isa);
-    EXPECT_NE(table.For(GgmlType::kQ4_0).gemm_tile, nullptr) << IsaName(isa);
+    for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+      EXPECT_NE(table.For(type).gemm_tile, nullptr) << IsaName(isa) << " " << GgmlTypeName(type);
+    }
   }
 }
 

@@ -251,6 +251,7 @@ void FillAvx2Kernels(KernelTable& table) {
   Set(table, T::kQ5_K, T::kQ8_K, avx2::QuantizeRowQ8_K, avx2::VecDotQ5_K);
   Set(table, T::kQ6_K, T::kQ8_K, avx2::QuantizeRowQ8_K, avx2::VecDotQ6_K);
   FillAvx2GemmTiles(table);
+  FillAvx2KQuantTiles(table);
 }
 
 }  // namespace edgelm
