@@ -15,6 +15,10 @@ void FillAvx2Kernels(KernelTable& table);
 void FillAvx2GemmTiles(KernelTable& table);
 // Tile kernels of Q4_K and Q6_K over their AVX2 vec_dot (called by FillAvx2Kernels).
 void FillAvx2KQuantTiles(KernelTable& table);
+// F16 vec_dot and its tile kernels (called by FillAvx2Kernels).
+void FillAvx2F16Kernels(KernelTable& table);
+// The larger F16 prefill tile with 32 ymm registers, over the AVX2 F16 kernels.
+void FillAvx512F16Tiles(KernelTable& table);
 // `cpu` decides between the VNNI (vpdpbusd) and the plain AVX-512BW integer dot products.
 void FillAvx512Kernels(KernelTable& table, const CpuFeatures& cpu);
 // Prefill tile kernels matching the AVX-512 VNNI vec_dot kernels (called by

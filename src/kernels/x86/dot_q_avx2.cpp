@@ -31,26 +31,6 @@ void VecDotF32(int64_t n, const void* w_row, const void* act_row, float* out) {
   *out = sum;
 }
 
-inline __m256 LoadHalf8(const uint16_t* p) { return _mm256_cvtph_ps(LoadU128(p)); }
-
-void VecDotF16(int64_t n, const void* w_row, const void* act_row, float* out) {
-  const auto* w = static_cast<const uint16_t*>(w_row);
-  const auto* a = static_cast<const uint16_t*>(act_row);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    acc0 = _mm256_fmadd_ps(LoadHalf8(w + i), LoadHalf8(a + i), acc0);
-    acc1 = _mm256_fmadd_ps(LoadHalf8(w + i + 8), LoadHalf8(a + i + 8), acc1);
-    acc2 = _mm256_fmadd_ps(LoadHalf8(w + i + 16), LoadHalf8(a + i + 16), acc2);
-    acc3 = _mm256_fmadd_ps(LoadHalf8(w + i + 24), LoadHalf8(a + i + 24), acc3);
-  }
-  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(LoadHalf8(w + i), LoadHalf8(a + i), acc0);
-  float sum = HsumF32x8(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-  for (; i < n; ++i) sum += HalfToFloat(w[i]) * HalfToFloat(a[i]);
-  *out = sum;
-}
-
 // F32 -> F16 activations; the hardware conversion rounds to nearest even like F32ToFp16.
 void QuantizeRowF16(const float* x, void* out, int64_t n) {
   auto* y = static_cast<uint16_t*>(out);
@@ -238,7 +218,7 @@ void Set(KernelTable& t, GgmlType type, GgmlType act_type, QuantizeRowFn quantiz
 void FillAvx2Kernels(KernelTable& table) {
   using T = GgmlType;
   Set(table, T::kF32, T::kF32, nullptr, VecDotF32);
-  Set(table, T::kF16, T::kF16, QuantizeRowF16, VecDotF16);
+  Set(table, T::kF16, T::kF16, QuantizeRowF16, nullptr);  // vec_dot: FillAvx2F16Kernels
   Set(table, T::kBF16, T::kBF16, QuantizeRowBF16, VecDotBF16);
   Set(table, T::kQ8_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ8_0);
   Set(table, T::kQ4_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ4_0);
@@ -252,6 +232,7 @@ void FillAvx2Kernels(KernelTable& table) {
   Set(table, T::kQ6_K, T::kQ8_K, avx2::QuantizeRowQ8_K, avx2::VecDotQ6_K);
   FillAvx2GemmTiles(table);
   FillAvx2KQuantTiles(table);
+  FillAvx2F16Kernels(table);
 }
 
 }  // namespace edgelm
