@@ -24,9 +24,12 @@ using testing::RandomRows;
 class GemmTile : public testing::IsaTest {};
 
 // Row lengths of 1, 2, 3, 5 and many blocks of `type` (odd counts take the AVX-512 tails;
-// the longest row is past 4096 elements).
+// the longest row is past 4096 elements). Float types: shorter than one 32-element step,
+// a step and a group of 8, a few steps and a ragged end, several 512-element chunks
+// (the F16 tile's) with a ragged end, and a long row ending in groups of 8.
 std::vector<int64_t> RowLengths(GgmlType type) {
   const auto block = static_cast<int64_t>(FindGgmlTypeInfo(type)->block_size);
+  if (block == 1) return {7, 40, 100, 1031, 4096 + 24};
   const int64_t many = block >= 256 ? 17 : 129;
   return {block, 2 * block, 3 * block, 5 * block, many * block};
 }
