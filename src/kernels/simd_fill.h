@@ -15,10 +15,11 @@ void FillAvx2Kernels(KernelTable& table);
 void FillAvx2GemmTiles(KernelTable& table);
 // Tile kernels of Q4_K and Q6_K over their AVX2 vec_dot (called by FillAvx2Kernels).
 void FillAvx2KQuantTiles(KernelTable& table);
-// F16 vec_dot and its tile kernels (called by FillAvx2Kernels).
-void FillAvx2F16Kernels(KernelTable& table);
-// The larger F16 prefill tile with 32 ymm registers, over the AVX2 F16 kernels.
-void FillAvx512F16Tiles(KernelTable& table);
+// F16, BF16 and F32 vec_dot and their tile kernels (called by FillAvx2Kernels).
+void FillAvx2FloatKernels(KernelTable& table);
+// Larger float tiles with 32 ymm registers for the types that kept the AVX2 vec_dot
+// (called by FillAvx512Kernels after its own kernels).
+void FillAvx512FloatTiles(KernelTable& table);
 // `cpu` decides between the VNNI (vpdpbusd) and the plain AVX-512BW integer dot products.
 void FillAvx512Kernels(KernelTable& table, const CpuFeatures& cpu);
 // Prefill tile kernels matching the AVX-512 VNNI vec_dot kernels (called by
@@ -29,7 +30,14 @@ void FillAvx512KQuantKernels(KernelTable& table, const CpuFeatures& cpu);
 #endif
 #if defined(__aarch64__)
 void FillNeonKernels(KernelTable& table);
-void FillNeonDotKernels(KernelTable& table);
+// `cpu` decides whether the i8mm (smmla) kernels replace the sdot ones for Q8_0/Q4_0.
+void FillNeonDotKernels(KernelTable& table, const CpuFeatures& cpu);
+// Tile kernels matching the sdot vec_dot kernels of Q8_0 and Q4_0 (called by
+// FillNeonDotKernels).
+void FillNeonDotGemmTiles(KernelTable& table);
+// Q8_0 and Q4_0 vec_dot and tile kernels with smmla (ARMv8.6 i8mm), over the sdot ones;
+// only when the CPU reports i8mm.
+void FillNeonI8mmKernels(KernelTable& table);
 #endif
 
 }  // namespace edgelm

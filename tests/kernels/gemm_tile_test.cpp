@@ -1,16 +1,20 @@
-// Prefill tile kernels (TypeKernels::gemm_tile): every value bit-identical to vec_dot of
-// the same row and token (odd block counts included, where the AVX-512 kernels take the
-// single-block tail), so that prefill through MatMul equals decode token by token for
-// any thread count; and the speed path is installed where the ISA has one.
+// Prefill tile kernels (TypeKernels::gemm_tile) and decode tiles (gemv_tile): every value
+// bit-identical to vec_dot of the same row and token (odd block counts included, where
+// the AVX-512 kernels take the single-block tail; ragged float rows), so that prefill
+// through MatMul equals decode token by token for any thread count; and the speed path
+// is installed where the ISA has one. Checked for every ISA path of this CPU, and on
+// aarch64 with i8mm also for the sdot kernels that the i8mm ones replace there.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "kernels/matmul.h"
+#include "kernels/simd_fill.h"
 #include "simd_test_util.h"
 
 namespace edgelm {
@@ -43,8 +47,7 @@ std::vector<GgmlType> TiledTypes(const KernelTable& table) {
   return out;
 }
 
-TEST_P(GemmTile, TileEqualsVecDotBitForBit) {
-  const KernelTable table = MakeKernelTable(GetParam());
+void ExpectTileEqualsVecDot(const KernelTable& table, const std::string& label) {
   std::mt19937 rng(21);
   for (GgmlType type : TiledTypes(table)) {
     const TypeKernels& k = table.For(type);
@@ -69,18 +72,17 @@ TEST_P(GemmTile, TileEqualsVecDotBitForBit) {
           k.vec_dot(n, w.data() + r * row_bytes, act.data() + t * act_bytes, &want);
           const float got = y[t * stride + r];
           EXPECT_EQ(0, std::memcmp(&want, &got, 4))
-              << IsaName(GetParam()) << " " << GgmlTypeName(type) << " n=" << n << " r=" << r
-              << " t=" << t << ": tile " << got << " vec_dot " << want;
+              << label << " " << GgmlTypeName(type) << " n=" << n << " r=" << r << " t=" << t << ": tile "
+              << got << " vec_dot " << want;
         }
         for (int64_t r = k.gemm_rows; r < stride; ++r)
-          EXPECT_TRUE(std::isnan(y[t * stride + r])) << "wrote outside the tile";
+          EXPECT_TRUE(std::isnan(y[t * stride + r])) << label << " " << GgmlTypeName(type) << " wrote outside the tile";
       }
     }
   }
 }
 
-TEST_P(GemmTile, DecodeTileEqualsVecDotBitForBit) {
-  const KernelTable table = MakeKernelTable(GetParam());
+void ExpectDecodeTileEqualsVecDot(const KernelTable& table, const std::string& label) {
   std::mt19937 rng(23);
   for (uint32_t id = 0; id < kMaxGgmlTypeId; ++id) {
     const TypeKernels& k = table.types[id];
@@ -97,16 +99,14 @@ TEST_P(GemmTile, DecodeTileEqualsVecDotBitForBit) {
         float want = 0.0f;
         k.vec_dot(n, w.data() + r * row_bytes, act.data(), &want);
         EXPECT_EQ(0, std::memcmp(&want, &y[r], 4))
-            << IsaName(GetParam()) << " " << GgmlTypeName(type) << " n=" << n << " r=" << r << ": "
-            << y[r] << " vs " << want;
+            << label << " " << GgmlTypeName(type) << " n=" << n << " r=" << r << ": " << y[r] << " vs " << want;
       }
-      EXPECT_TRUE(std::isnan(y[k.gemv_rows])) << "wrote outside the rows";
+      EXPECT_TRUE(std::isnan(y[k.gemv_rows])) << label << " " << GgmlTypeName(type) << " wrote outside the rows";
     }
   }
 }
 
-TEST_P(GemmTile, PrefillEqualsDecodeForAnyThreadCount) {
-  const KernelTable table = MakeKernelTable(GetParam());
+void ExpectPrefillEqualsDecode(const KernelTable& table, const std::string& label) {
   ThreadPool pools[3] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
   for (auto& p : pools) p.set_spin_iterations(0);
   std::mt19937 rng(5);
@@ -126,21 +126,61 @@ TEST_P(GemmTile, PrefillEqualsDecodeForAnyThreadCount) {
       std::vector<float> prefill(decode.size(), NAN);
       MatMul(table, pool, view, x.data(), kTokens, prefill.data(), scratch);
       EXPECT_EQ(0, std::memcmp(prefill.data(), decode.data(), decode.size() * sizeof(float)))
-          << IsaName(GetParam()) << " " << GgmlTypeName(type) << " with " << pool.size()
-          << " threads";
+          << label << " " << GgmlTypeName(type) << " with " << pool.size() << " threads";
     }
   }
 }
+
+TEST_P(GemmTile, TileEqualsVecDotBitForBit) {
+  ExpectTileEqualsVecDot(MakeKernelTable(GetParam()), IsaName(GetParam()));
+}
+
+TEST_P(GemmTile, DecodeTileEqualsVecDotBitForBit) {
+  ExpectDecodeTileEqualsVecDot(MakeKernelTable(GetParam()), IsaName(GetParam()));
+}
+
+TEST_P(GemmTile, PrefillEqualsDecodeForAnyThreadCount) {
+  ExpectPrefillEqualsDecode(MakeKernelTable(GetParam()), IsaName(GetParam()));
+}
+
+#if defined(__aarch64__)
+// Where the CPU has i8mm the neon-dot table holds the smmla kernels; the sdot tiles they
+// replace (CPUs with dotprod only) are checked on a table built without i8mm.
+TEST(GemmTileNeonDot, SdotTilesWithoutI8mm) {
+  CpuFeatures cpu = DetectCpuFeatures();
+  if (!IsaAvailable(Isa::kNeonDot, cpu)) GTEST_SKIP() << "no dot-product extension on this CPU";
+  cpu.i8mm = false;
+  KernelTable table = MakeKernelTable(Isa::kScalar);
+  FillNeonKernels(table);
+  FillNeonDotKernels(table, cpu);
+  ASSERT_NE(table.For(GgmlType::kQ8_0).gemm_tile, nullptr);
+  ASSERT_NE(table.For(GgmlType::kQ4_0).gemv_tile, nullptr);
+  ExpectTileEqualsVecDot(table, "neon-dot without i8mm");
+  ExpectDecodeTileEqualsVecDot(table, "neon-dot without i8mm");
+  ExpectPrefillEqualsDecode(table, "neon-dot without i8mm");
+}
+#endif
 
 TEST(GemmTileDispatch, SpeedPathsAreInstalled) {
   const CpuFeatures& cpu = DetectCpuFeatures();
   EXPECT_TRUE(TiledTypes(MakeKernelTable(Isa::kScalar)).empty());
   for (Isa isa : AvailableIsas(cpu)) {
-    const bool expect = isa == Isa::kAvx2 || (isa == Isa::kAvx512 && cpu.avx512vnni);
-    if (!expect) continue;
+    std::vector<GgmlType> expect;
+    if (isa == Isa::kAvx2 || (isa == Isa::kAvx512 && cpu.avx512vnni)) {
+      expect = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kF16};
+    } else if (isa == Isa::kAvx512) {
+      expect = {GgmlType::kF16};
+    } else if (isa == Isa::kNeonDot) {
+      expect = {GgmlType::kQ8_0, GgmlType::kQ4_0};
+    }
     const KernelTable table = MakeKernelTable(isa);
-    for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    for (GgmlType type : expect) {
       EXPECT_NE(table.For(type).gemm_tile, nullptr) << IsaName(isa) << " " << GgmlTypeName(type);
+    }
+    if (isa == Isa::kNeonDot) {
+      // With i8mm the smmla kernels replace the sdot ones, and there is no decode tile
+      // matching their vec_dot; with dotprod only, the sdot decode tile is installed.
+      EXPECT_EQ(table.For(GgmlType::kQ8_0).gemv_tile == nullptr, cpu.i8mm) << "i8mm " << cpu.i8mm;
     }
   }
 }

@@ -172,7 +172,7 @@ void FillAvx512Kernels(KernelTable& table, const CpuFeatures& cpu) {
   Set(table, T::kF32, T::kF32, VecDotF32);
   if (cpu.avx512bf16) Set(table, T::kBF16, T::kBF16, VecDotBF16);
   FillAvx512KQuantKernels(table, cpu);
-  FillAvx512F16Tiles(table);
+  FillAvx512FloatTiles(table);
   if (cpu.avx512vnni) {
     Set(table, T::kQ8_0, T::kQ8_0, VecDotQ8_0<true>);
     Set(table, T::kQ4_0, T::kQ8_0, VecDotQ4_0<true>);
