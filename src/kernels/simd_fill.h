@@ -17,6 +17,8 @@ void FillAvx2GemmTiles(KernelTable& table);
 void FillAvx2KQuantTiles(KernelTable& table);
 // F16, BF16 and F32 vec_dot and their tile kernels (called by FillAvx2Kernels).
 void FillAvx2FloatKernels(KernelTable& table);
+// BF16 vec_dot and tile with AVX512_BF16 (called by FillAvx512Kernels when the CPU has it).
+void FillAvx512Bf16Kernels(KernelTable& table);
 // Larger float tiles with 32 ymm registers for the types that kept the AVX2 vec_dot
 // (called by FillAvx512Kernels after its own kernels).
 void FillAvx512FloatTiles(KernelTable& table);

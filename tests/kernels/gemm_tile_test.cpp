@@ -166,10 +166,15 @@ TEST(GemmTileDispatch, SpeedPathsAreInstalled) {
   EXPECT_TRUE(TiledTypes(MakeKernelTable(Isa::kScalar)).empty());
   for (Isa isa : AvailableIsas(cpu)) {
     std::vector<GgmlType> expect;
-    if (isa == Isa::kAvx2 || (isa == Isa::kAvx512 && cpu.avx512vnni)) {
-      expect = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kF16};
+    if (isa == Isa::kAvx2) {
+      expect = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K,
+                GgmlType::kF16,  GgmlType::kBF16, GgmlType::kF32};
     } else if (isa == Isa::kAvx512) {
-      expect = {GgmlType::kF16};
+      // F32 runs the 512-bit vec_dot there, without a tile.
+      expect = {GgmlType::kF16, GgmlType::kBF16};
+      if (cpu.avx512vnni) {
+        for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) expect.push_back(t);
+      }
     } else if (isa == Isa::kNeonDot) {
       expect = {GgmlType::kQ8_0, GgmlType::kQ4_0};
     }

@@ -1,7 +1,7 @@
 // AVX-512 (F, BW, VL; VNNI and BF16 where present) kernels for the hot weight types:
-// F32, BF16, Q8_0, Q4_0 here, Q4_K and Q6_K in gemm_k_avx512.cpp. Other types keep their AVX2 kernels (installed
-// first by MakeKernelTable). The 32-element block types process two blocks per 512-bit
-// vector; with VNNI the signed int8 dot uses vpdpbusd on (w + 128) and subtracts
+// F32, Q8_0, Q4_0 here, Q4_K and Q6_K in gemm_k_avx512.cpp, BF16 in gemm_bf16_avx512.cpp.
+// Other types keep their AVX2 kernels (installed first by MakeKernelTable). The
+// 32-element block types process two blocks per 512-bit vector; with VNNI the signed int8 dot uses vpdpbusd on (w + 128) and subtracts
 // 128 * sum(a). F16 keeps the AVX2 kernel on purpose: a 512-bit version (vcvtph2ps zmm +
 // FMA, four accumulators) measured 0.6x the AVX2 one on AMD Zen 4, where the 512-bit
 // conversion has half the 256-bit throughput.
@@ -79,31 +79,6 @@ void VecDotF32(int64_t n, const void* w_row, const void* act_row, float* out) {
   *out = DotLoop512(n, F32Loads{static_cast<const float*>(w_row), static_cast<const float*>(act_row)});
 }
 
-// BF16 x BF16 with AVX512_BF16 (vdpbf16ps: 32 products per instruction, exact products,
-// f32 accumulation; bf16 denormals, below 1.2e-38, count as zero). Compiled for that
-// extension only here and installed only when the CPU reports it.
-__attribute__((target("avx512bf16"))) void VecDotBF16(int64_t n, const void* w_row, const void* act_row,
-                                                      float* out) {
-  const auto* w = static_cast<const uint16_t*>(w_row);
-  const auto* a = static_cast<const uint16_t*>(act_row);
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    acc0 = _mm512_dpbf16_ps(acc0, (__m512bh)_mm512_loadu_si512(w + i), (__m512bh)_mm512_loadu_si512(a + i));
-    acc1 = _mm512_dpbf16_ps(acc1, (__m512bh)_mm512_loadu_si512(w + i + 32), (__m512bh)_mm512_loadu_si512(a + i + 32));
-  }
-  for (; i + 32 <= n; i += 32) {
-    acc0 = _mm512_dpbf16_ps(acc0, (__m512bh)_mm512_loadu_si512(w + i), (__m512bh)_mm512_loadu_si512(a + i));
-  }
-  if (i < n) {
-    // Masked loads zero the missing elements, whose products then add nothing.
-    const __mmask32 m = static_cast<__mmask32>((1ull << (n - i)) - 1);
-    acc1 = _mm512_dpbf16_ps(acc1, (__m512bh)_mm512_maskz_loadu_epi16(m, w + i),
-                            (__m512bh)_mm512_maskz_loadu_epi16(m, a + i));
-  }
-  *out = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-}
-
 template <bool kVnni>
 void VecDotQ8_0(int64_t n, const void* w_row, const void* act_row, float* out) {
   const auto* w = static_cast<const BlockQ8_0*>(w_row);
@@ -170,9 +145,11 @@ void Set(KernelTable& t, GgmlType type, GgmlType act_type, VecDotFn vec_dot) {
 void FillAvx512Kernels(KernelTable& table, const CpuFeatures& cpu) {
   using T = GgmlType;
   Set(table, T::kF32, T::kF32, VecDotF32);
-  if (cpu.avx512bf16) Set(table, T::kBF16, T::kBF16, VecDotBF16);
-  FillAvx512KQuantKernels(table, cpu);
+  // Upgrades the tiles of the float types still on their AVX2 vec_dot (F16, and BF16
+  // until the next line replaces its kernels); F32's was cleared by Set.
   FillAvx512FloatTiles(table);
+  if (cpu.avx512bf16) FillAvx512Bf16Kernels(table);
+  FillAvx512KQuantKernels(table, cpu);
   if (cpu.avx512vnni) {
     Set(table, T::kQ8_0, T::kQ8_0, VecDotQ8_0<true>);
     Set(table, T::kQ4_0, T::kQ8_0, VecDotQ4_0<true>);
