@@ -19,9 +19,6 @@ void FillAvx2KQuantTiles(KernelTable& table);
 void FillAvx2FloatKernels(KernelTable& table);
 // BF16 vec_dot and tile with AVX512_BF16 (called by FillAvx512Kernels when the CPU has it).
 void FillAvx512Bf16Kernels(KernelTable& table);
-// Larger float tiles with 32 ymm registers for the types that kept the AVX2 vec_dot
-// (called by FillAvx512Kernels after its own kernels).
-void FillAvx512FloatTiles(KernelTable& table);
 // `cpu` decides between the VNNI (vpdpbusd) and the plain AVX-512BW integer dot products.
 void FillAvx512Kernels(KernelTable& table, const CpuFeatures& cpu);
 // Prefill tile kernels matching the AVX-512 VNNI vec_dot kernels (called by

@@ -145,9 +145,6 @@ void Set(KernelTable& t, GgmlType type, GgmlType act_type, VecDotFn vec_dot) {
 void FillAvx512Kernels(KernelTable& table, const CpuFeatures& cpu) {
   using T = GgmlType;
   Set(table, T::kF32, T::kF32, VecDotF32);
-  // Upgrades the tiles of the float types still on their AVX2 vec_dot (F16, and BF16
-  // until the next line replaces its kernels); F32's was cleared by Set.
-  FillAvx512FloatTiles(table);
   if (cpu.avx512bf16) FillAvx512Bf16Kernels(table);
   FillAvx512KQuantKernels(table, cpu);
   if (cpu.avx512vnni) {

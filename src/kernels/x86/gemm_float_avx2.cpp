@@ -1,5 +1,6 @@
 // AVX2 (F16C + FMA) vec_dot and prefill tile kernels of F16, BF16 and F32 weights
-// (gemm_float_impl.h): tiles of 4 rows x 2 tokens (8 accumulators, 2 activation vectors
+// (gemm_float_impl.h), also used by the AVX-512 path for F16 (and BF16 without
+// AVX512_BF16): tiles of 4 rows x 2 tokens (8 accumulators, 2 activation vectors
 // and 1 weight vector of the 16 ymm registers). No decode tile: a 4-row F16 one (the
 // chunked passes with one token) measured 0.85x the vec_dot loop in matmul_decode on
 // Zen 4.
