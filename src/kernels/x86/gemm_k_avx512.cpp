@@ -89,6 +89,7 @@ void GemmQ4_K(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
   for (auto& row : acc)
     for (auto& a : row) a = _mm512_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+#pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
       const BlockQ4_K& wb = wr[r][b];
       alignas(8) uint8_t sc[8], mn[8];
@@ -144,6 +145,7 @@ void GemmQ6_K(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
   for (auto& row : acc)
     for (auto& a : row) a = _mm512_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+#pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
       const BlockQ6_K& wb = wr[r][b];
       const __m256i scales16_256 = _mm256_cvtepi8_epi16(LoadU128(wb.scales));
