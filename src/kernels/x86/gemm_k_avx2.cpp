@@ -48,6 +48,7 @@ void GemmQ4_K(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
   for (auto& row : acc)
     for (auto& a : row) a = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+#pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
       const BlockQ4_K& wb = wr[r][b];
       uint8_t sc[8], mn[8];
@@ -99,6 +100,7 @@ void GemmQ6_K(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
   for (auto& row : acc)
     for (auto& a : row) a = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+#pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
       const BlockQ6_K& wb = wr[r][b];
       const __m256i scales16 = _mm256_cvtepi8_epi16(LoadU128(wb.scales));
