@@ -89,6 +89,8 @@ void GemmQ4_K(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
   for (auto& row : acc)
     for (auto& a : row) a = _mm512_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+    // Unrolled, so that acc[r][t] stays in registers (GCC keeps it on the stack for a
+    // rolled row loop): +6-12 % matmul_prefill on Zen 4.
 #pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
       const BlockQ4_K& wb = wr[r][b];
@@ -145,6 +147,8 @@ void GemmQ6_K(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
   for (auto& row : acc)
     for (auto& a : row) a = _mm512_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+    // Unrolled, so that acc[r][t] stays in registers (GCC keeps it on the stack for a
+    // rolled row loop): +6-12 % matmul_prefill on Zen 4.
 #pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
       const BlockQ6_K& wb = wr[r][b];
