@@ -311,7 +311,7 @@ Status GgufWriter::Begin(const std::string& path) {
     const int err = errno;
     return Status(err == ENOENT ? StatusCode::kNotFound
                   : err == EACCES ? StatusCode::kPermissionDenied : StatusCode::kIoError,
-                  "cannot create '" + partial_path_ + "': " + ErrnoText(err));
+                  "cannot create '" + path + "' (written first as '" + partial_path_ + "'): " + ErrnoText(err));
   }
   path_ = path;
   std::setvbuf(file_, nullptr, _IOFBF, kFileBufferBytes);
