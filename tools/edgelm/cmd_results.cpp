@@ -37,8 +37,10 @@ int ShowQuality(const std::string& db_path, int64_t run_id) {
   if (!qs.ok()) return ReportError(qs.status());
   auto figures = (*qs)->Figures(run_id > 0 ? std::optional<int64_t>(run_id) : std::nullopt);
   if (!figures.ok()) return ReportError(figures.status());
-  std::printf("| run | model | type | bpw | task | metric | value | ± se | 95%% interval | method | n | tokens/s | note |\n");
-  std::printf("| ---: | --- | --- | ---: | --- | --- | ---: | ---: | --- | --- | ---: | ---: | --- |\n");
+  if (!figures->empty()) {
+    std::printf("| run | model | type | bpw | task | metric | value | ± se | 95%% interval | method | n | tokens/s | note |\n");
+    std::printf("| ---: | --- | --- | ---: | --- | --- | ---: | ---: | --- | --- | ---: | ---: | --- |\n");
+  }
   std::set<std::pair<int64_t, std::string>> runs_tasks;
   for (const QualityFigure& f : *figures) {
     runs_tasks.insert({f.run_id, f.model.path + "\n" + f.task});
@@ -51,7 +53,25 @@ int ShowQuality(const std::string& db_path, int64_t run_id) {
                 Num(f.stderr_value).c_str(), ci.c_str(), f.ci_method.c_str(), static_cast<long long>(f.n),
                 f.n_unit.c_str(), Num(f.tokens_per_s, 1).c_str(), note.c_str());
   }
-  if (figures->empty()) std::fprintf(stderr, "edgelm: no quality figures in '%s'\n", db_path.c_str());
+  if (run_id > 0) {
+    auto samples = (*qs)->Samples(run_id);
+    if (!samples.ok()) return ReportError(samples.status());
+    if (!samples->empty()) {
+      std::printf("\n| model | prompt | format | prompt tokens | generated | stop | TTFT ms | decode tokens/s |\n");
+      std::printf("| --- | --- | --- | ---: | ---: | --- | ---: | ---: |\n");
+    }
+    for (const QualitySample& a : *samples) {
+      std::printf("| %s | %s | %s | %d | %d | %s | %s | %s |\n", a.model.label.c_str(), a.prompt_id.c_str(),
+                  a.prompt_format.c_str(), a.n_prompt_tokens, a.n_generated, a.stop_reason.c_str(),
+                  Num(a.ttft_ms, 1).c_str(), Num(a.decode_tokens_per_s, 1).c_str());
+    }
+    if (figures->empty() && samples->empty()) {
+      std::fprintf(stderr, "edgelm: run %lld has no quality figures or samples in '%s'\n", static_cast<long long>(run_id),
+                   db_path.c_str());
+    }
+  } else if (figures->empty()) {
+    std::fprintf(stderr, "edgelm: no quality figures in '%s'\n", db_path.c_str());
+  }
   std::set<int64_t> runs;
   for (const auto& rt : runs_tasks) runs.insert(rt.first);
   if (run_id > 0) runs.insert(run_id);
@@ -134,7 +154,7 @@ EDGELM_REGISTER_COMMAND(60, [](CLI::App& root) -> CommandRunner {
   f->compare = sub->add_subcommand("compare", "Compare two runs: t/s side by side, ratio B/A, Welch's t-test");
   f->compare->add_option("a", f->id, "Run A")->required();
   f->compare->add_option("b", f->id_b, "Run B")->required();
-  f->quality = sub->add_subcommand("quality", "Quality figures (ppl, kld, eval) with their 95% intervals, of one run or all");
+  f->quality = sub->add_subcommand("quality", "Quality figures (ppl, kld, eval) with their 95% intervals, of one run (and its samples) or all");
   f->quality->add_option("id", f->id, "Run id (default: every run)");
   for (CLI::App* s : {f->list, f->show, f->exp, f->compare, f->quality}) {
     s->add_option("--db", f->db, "Results store");
