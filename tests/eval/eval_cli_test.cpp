@@ -162,6 +162,34 @@ TEST_F(EvalCliTest, PplRecordsTheFigureWithANormalInterval) {
   EXPECT_EQ((*progress)[0].done, 4);
 }
 
+TEST_F(EvalCliTest, SamplesRecordEveryAnswer) {
+  const std::string md = (dir_ / "samples.md").string();
+  const Outcome o = RunEdgelm("samples -m " + kShared + "/models/stories260K/stories260K-q8_0.gguf -t 1 -o " + md +
+                                  " --db " + db_,
+                              dir_);
+  ASSERT_EQ(o.rc, 0) << o.out << o.err;
+  EXPECT_NE(o.err.find("[6/6] 100%"), std::string::npos) << o.err;
+  auto qs = QualityStore::Open(db_);
+  ASSERT_TRUE(qs.ok());
+  auto store = bench::ResultsStore::Open(db_);
+  ASSERT_TRUE(store.ok());
+  auto runs = (*store)->ListRuns();
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].status, "complete");
+  auto samples = (*qs)->Samples((*runs)[0].run_id);
+  ASSERT_TRUE(samples.ok());
+  ASSERT_EQ(samples->size(), 6u);  // the shipped suite: data/prompts
+  std::ifstream in(md);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  for (const QualitySample& s : *samples) {
+    EXPECT_EQ(s.model.weight_type, "Q8_0");
+    EXPECT_EQ(s.seed, 42u);
+    EXPECT_GT(s.n_generated, 0);
+    EXPECT_NE(text.find(s.text), std::string::npos) << s.prompt_id;  // the stored answer is the printed one
+  }
+}
+
 TEST_F(EvalCliTest, UnknownTaskRecordsNoRun) {
   const Outcome o = RunEdgelm("eval -m " + kShared + "/models/stories260K/stories260K-f32.gguf --task nosuch:3 --data " +
                             kShared + "/data --db " + db_,

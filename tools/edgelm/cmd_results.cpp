@@ -141,7 +141,7 @@ int Run(const ResultsFlags& f) {
 
 EDGELM_REGISTER_COMMAND(60, [](CLI::App& root) -> CommandRunner {
   auto f = std::make_shared<ResultsFlags>();
-  CLI::App* sub = root.add_subcommand("results", "List, show, export and compare stored benchmark runs");
+  CLI::App* sub = root.add_subcommand("results", "List, show, export and compare stored benchmark runs; quality figures");
   sub->add_option("--db", f->db, "Results store (default $XDG_DATA_HOME/edgelm/results.db or ~/.local/share/edgelm/results.db)");
   sub->require_subcommand(1);
   f->list = sub->add_subcommand("list", "List runs: id, date, status, configurations done/planned, models");
