@@ -90,6 +90,7 @@ Result<std::vector<SampleAnswer>> GenerateSamples(const Model& model, const std:
       if (s > 0) a.decode_tokens_per_s = static_cast<double>(gen.token_ns.size() - 1) / s;
     }
     answers.push_back(std::move(a));
+    if (options.on_answer) options.on_answer(answers.back(), answers.size(), prompts.size());
     if (gen.stop_reason == "interrupted") break;
   }
   return answers;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,8 @@ struct SamplesOptions {
   float temperature = 0.0f;  // greedy by default: reproducible across runs
   std::string chat_template; // override; empty: detect from the model
   const std::atomic<bool>* cancel = nullptr;
+  // Called after each answer with (answer, prompts answered, prompts in the suite).
+  std::function<void(const SampleAnswer&, size_t done, size_t total)> on_answer;
 };
 
 // Answers every prompt with one model.

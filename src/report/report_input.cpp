@@ -1,9 +1,27 @@
 #include <filesystem>
 #include <fstream>
 
+#include "eval/quality_store.h"
 #include "report/report.h"
 
 namespace edgelm::report {
+namespace {
+
+QualityRecord FromFigure(const QualityFigure& f) {
+  QualityRecord r;
+  r.model_label = f.model.label;
+  r.weight_type = f.model.weight_type;
+  r.bits_per_weight = f.model.bits_per_weight;
+  r.metric = f.metric;
+  r.value = f.value;
+  r.stderr_value = f.stderr_value;
+  r.detail = f.task.empty() ? f.detail : f.task + ", " + f.detail;
+  if (f.interrupted) r.detail += ", interrupted (covers the finished part)";
+  r.reason = f.reason;
+  return r;
+}
+
+}  // namespace
 
 Result<ReportInput> LoadReportInput(const std::string& db_path, std::optional<int64_t> run_id) {
   std::error_code ec;
@@ -35,6 +53,12 @@ Result<ReportInput> LoadReportInput(const std::string& db_path, std::optional<in
   EDGELM_ASSIGN_OR_RETURN(in.bench, store->LoadRun(chosen->run_id));
   EDGELM_ASSIGN_OR_RETURN(auto study_store, StudyStore::Open(db_path));
   EDGELM_ASSIGN_OR_RETURN(in.study, study_store->Load(chosen->run_id));
+  // Quality figures live in the quality tables (eval/quality_store.h), the last one of
+  // each model, metric and task; stores written before those tables kept them as study
+  // items, which Load() has read above.
+  EDGELM_ASSIGN_OR_RETURN(auto quality_store, QualityStore::Open(db_path));
+  EDGELM_ASSIGN_OR_RETURN(auto figures, quality_store->LatestFigures(chosen->run_id));
+  for (const QualityFigure& f : figures) in.study.quality.push_back(FromFigure(f));
   return in;
 }
 

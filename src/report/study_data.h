@@ -59,7 +59,10 @@ struct PhaseSpan {
   double t0_s = 0, t1_s = 0;
 };
 
-// One quality figure of one model file.
+// One quality figure of one model file, as the report shows it. The study and the quality
+// commands record figures in the quality tables (eval/quality_store.h), which
+// LoadReportInput turns into these; a store written before those tables holds them as
+// study items of kind "quality" (AddQuality), still read.
 struct QualityRecord {
   std::string model_label;   // file name
   std::string weight_type;   // "Q4_0"

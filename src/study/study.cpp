@@ -25,6 +25,8 @@
 #include "core/clock.h"
 #include "edgelm/engine.h"
 #include "eval/perplexity.h"
+#include "eval/quality_record.h"
+#include "eval/quality_store.h"
 #include "study/model_prep.h"
 #include "gguf/gguf_reader.h"
 #include "telemetry/device_profile.h"
@@ -224,9 +226,12 @@ void RecordPowerTimeline(const telemetry::Telemetry& t, int64_t t0_ns, int64_t t
   for (const auto& name : order) (void)store.AddPower(run_id, by_source[name]);
 }
 
+// Quality figures go to the quality tables of the results store (eval/quality_store.h),
+// the same rows `edgelm ppl` and `edgelm kld` write; a figure that could not be measured
+// is recorded with its reason.
 void RunQuality(const StudyConfig& c, const std::vector<PreparedModel>& models, int threads, int64_t t0_ns,
-                report::StudyStore& store, int64_t run_id, const std::function<void(const std::string&)>& log,
-                const std::atomic<bool>* interrupt) {
+                report::StudyStore& store, QualityStore& quality, int64_t run_id,
+                const std::function<void(const std::string&)>& log, const std::atomic<bool>* interrupt) {
   std::vector<const PreparedModel*> q;
   for (const auto& m : models) {
     if (m.quality_only) q.push_back(&m);
@@ -248,59 +253,56 @@ void RunQuality(const StudyConfig& c, const std::vector<PreparedModel>& models, 
   eo.max_chunks = c.quality_chunks;
   eo.session.n_threads = threads;
   eo.cancel = interrupt;
-  const std::string detail = c.quality_text.empty() ? "" : fs::path(c.quality_text).filename().string() + ", " +
-                             std::to_string(c.quality_chunks) + " chunks of " + std::to_string(c.quality_ctx) +
-                             " tokens, token-normalised";
+  const std::string text_name = c.quality_text.empty() ? "" : fs::path(c.quality_text).filename().string();
+  auto add = [&](const PreparedModel& m, QualityFigure f) {
+    f.command = "study";
+    f.model = {m.path, m.label, m.weight_type, m.bits_per_weight};
+    if (f.detail.empty()) f.detail = ChunkDetail(c.quality_ctx, c.quality_chunks);
+    (void)quality.AddFigure(run_id, f);
+  };
+  auto absent = [&](const char* metric, const std::string& reason) {
+    QualityFigure f;
+    f.metric = metric;
+    f.task = text_name;
+    f.reason = reason;
+    return f;
+  };
   std::unique_ptr<Model> base;
   const int64_t qa = MonotonicNs();
   for (size_t i = 0; i < q.size(); ++i) {
     const PreparedModel& m = *q[i];
-    report::QualityRecord r;
-    r.model_label = m.label;
-    r.weight_type = m.weight_type;
-    r.bits_per_weight = m.bits_per_weight;
-    r.metric = "ppl";
-    r.detail = detail;
     log("quality: perplexity of " + m.label);
     LoadOptions lo;
     lo.path = m.path;
     auto model = Model::Load(lo);
     if (!model.ok()) {
-      r.reason = "model failed to load: " + model.status().message();
+      add(m, absent("ppl", "model failed to load: " + model.status().message()));
     } else if (!text_error.empty()) {
-      r.reason = text_error;
+      add(m, absent("ppl", text_error));
     } else if (auto p = RunPerplexity(**model, text, eo); !p.ok()) {
-      r.reason = "perplexity failed: " + p.status().message();
+      add(m, absent("ppl", "perplexity failed: " + p.status().message()));
     } else {
-      r.value = p->ppl;
-      r.stderr_value = p->ppl_stderr;
-      r.detail += ", " + std::to_string(p->n_scored) + " predictions";
+      for (QualityFigure& f : PerplexityFigures(*p, text_name, c.quality_ctx)) add(m, f);
     }
-    (void)store.AddQuality(run_id, r);
     if (!c.quality_kld || !model.ok() || !text_error.empty()) continue;
     if (i == 0) {
       base = std::move(*model);
       continue;
     }
-    report::QualityRecord k = r;
-    k.metric = "kld_mean";
-    k.value.reset();
-    k.stderr_value.reset();
-    k.reason.clear();
-    k.detail = "vs " + q[0]->label + ", " + detail;
-    report::QualityRecord top1 = k;
-    top1.metric = "top1_agreement";
+    std::vector<QualityFigure> kld_figures;
     if (!base) {
-      k.reason = top1.reason = "the base model (" + q[0]->label + ") failed to load";
+      const std::string why = "the base model (" + q[0]->label + ") failed to load";
+      kld_figures = {absent("kld_mean", why), absent("top1_agreement", why)};
     } else if (auto kl = RunKld(*base, **model, text, eo); !kl.ok()) {
-      k.reason = top1.reason = "KL divergence failed: " + kl.status().message();
+      const std::string why = "KL divergence failed: " + kl.status().message();
+      kld_figures = {absent("kld_mean", why), absent("top1_agreement", why)};
     } else {
-      k.value = kl->mean;
-      k.stderr_value = kl->mean_stderr;
-      top1.value = kl->top1_agreement;
+      kld_figures = KldFigures(*kl, text_name, c.quality_ctx, q[0]->label);
     }
-    (void)store.AddQuality(run_id, k);
-    (void)store.AddQuality(run_id, top1);
+    // The report's quality section charts the mean and lists top-1 agreement.
+    for (QualityFigure& f : kld_figures) {
+      if (f.metric == "kld_mean" || f.metric == "top1_agreement") add(m, f);
+    }
   }
   (void)store.AddPhase(run_id, {"quality", "quality", double(qa - t0_ns) * 1e-9, double(MonotonicNs() - t0_ns) * 1e-9});
 }
@@ -419,6 +421,7 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
 
   EDGELM_ASSIGN_OR_RETURN(auto store, bench::ResultsStore::Open(out.db_path));
   EDGELM_ASSIGN_OR_RETURN(auto study_store, report::StudyStore::Open(out.db_path));
+  EDGELM_ASSIGN_OR_RETURN(auto quality_store, QualityStore::Open(out.db_path));
   std::set<std::string> done;
   bench::RunContext context;
   if (o.resume_run) {
@@ -605,7 +608,7 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   if (!out.interrupted) {
     int threads = 1;
     for (const auto& b : grid) threads = std::max(threads, b.n_threads);
-    RunQuality(c, models, threads, bench_t0, *study_store, out.run_id, log, o.interrupt);
+    RunQuality(c, models, threads, bench_t0, *study_store, *quality_store, out.run_id, log, o.interrupt);
   }
   out.quality_seconds = lap();
   // The phase times so far go into the report's run context.

@@ -1,13 +1,18 @@
 // `edgelm ppl` and `edgelm kld`: perplexity and KL divergence with llama-perplexity
-// semantics (src/eval/perplexity.h).
+// semantics (src/eval/perplexity.h). Progress per chunk goes to stderr; the figures go to
+// the results store (cli_quality.h) as each run ends, interrupted or not.
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "cli_quality.h"
 #include "command_registry.h"
 #include "core/interrupt.h"
 #include "eval/perplexity.h"
+#include "eval/quality_record.h"
 
 namespace edgelm::cli {
 namespace {
@@ -17,6 +22,7 @@ struct ChunkFlags {
   uint32_t n_ctx = 512;
   size_t chunks = 0;
   bool json = false;
+  std::string db;
   SessionFlags engine;
 };
 
@@ -25,6 +31,7 @@ void AddChunkFlags(CLI::App* sub, ChunkFlags& f) {
   sub->add_option("-c,--ctx", f.n_ctx, "Tokens per chunk (the context size)")->check(CLI::Range(4, 1 << 20));
   sub->add_option("--chunks", f.chunks, "Evaluate at most this many chunks (0 = all)");
   sub->add_flag("--json", f.json, "Print the result as JSON");
+  AddResultsDbFlag(sub, f.db);
   f.engine.Add(sub, /*with_ctx=*/false);
 }
 
@@ -58,18 +65,22 @@ CommandRunner AddPpl(CLI::App& root) {
     if (!text.ok()) return ReportError(text.status());
     auto model = LoadModelForCli(*model_path);
     if (!model.ok()) return ReportError(model.status());
-    if (!flags->json) {
-      options->on_chunk = [](size_t done, size_t total, double running) {
-        std::printf("[%zu/%zu] %.4f\n", done, total, running);
-        std::fflush(stdout);
-      };
+    auto run = BeginQualityRun(flags->db, {*model_path});
+    if (!run.ok()) return ReportError(run.status());
+    QualityRecorder rec{(*run)->quality.get(), (*run)->run_id, DescribeQualityModel(*model_path, (*model)->info()),
+                        "ppl", PrintProgress};
+    const std::string text_name = std::filesystem::path(flags->text_path).filename().string();
+    auto r = RunPerplexityRecorded(**model, *text, text_name, *options, rec);
+    if (!r.ok()) {
+      (*run)->Fail();
+      return ReportError(r.status());
     }
-    auto r = RunPerplexity(**model, *text, *options);
-    if (!r.ok()) return ReportError(r.status());
+    if (Status st = (*run)->Finish(r->interrupted); !st.ok()) return ReportError(st);
     if (flags->json) {
       nlohmann::json j = PplJson(*r);
       j["model"] = *model_path;
       j["ctx"] = flags->n_ctx;
+      j["run_id"] = (*run)->run_id;
       std::printf("%s\n", j.dump(2).c_str());
     } else {
       std::printf("Final estimate: PPL = %.4f +/- %.5f  (%zu chunks of %u tokens, %zu predictions scored, token-normalised)\n",
@@ -107,12 +118,11 @@ CommandRunner AddKld(CLI::App& root) {
     if (!options.ok()) return ReportError(options.status());
     auto text = ReadTextFile(flags->text_path);
     if (!text.ok()) return ReportError(text.status());
-    if (!flags->json) {
-      options->on_chunk = [](size_t done, size_t total, double running) {
-        std::fprintf(stderr, "[%zu/%zu] mean KLD %.6f\n", done, total, running);
-      };
-    }
     if (saving) {
+      options->on_chunk = [t0 = std::chrono::steady_clock::now()](size_t done, size_t total, double) {
+        PrintProgress("saving base " + ProgressLine(done, total, "",
+                                                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+      };
       auto base = LoadModelForCli(*base_path);
       if (!base.ok()) return ReportError(base.status());
       Status st = SaveBaseDistributions(**base, *text, *options, *top_k, *save_base);
@@ -122,15 +132,24 @@ CommandRunner AddKld(CLI::App& root) {
     }
     auto model = LoadModelForCli(*model_path);
     if (!model.ok()) return ReportError(model.status());
-    Result<KldResult> r = InternalError("unset");
-    if (from_file) {
-      r = RunKldFromSaved(**model, *text, *load_base, *options);
-    } else {
-      auto base = LoadModelForCli(*base_path);
-      if (!base.ok()) return ReportError(base.status());
-      r = RunKld(**base, **model, *text, *options);
+    std::unique_ptr<Model> base;
+    if (!from_file) {
+      auto b = LoadModelForCli(*base_path);
+      if (!b.ok()) return ReportError(b.status());
+      base = std::move(*b);
     }
-    if (!r.ok()) return ReportError(r.status());
+    auto run = BeginQualityRun(flags->db, {*model_path, from_file ? std::string() : *base_path});
+    if (!run.ok()) return ReportError(run.status());
+    QualityRecorder rec{(*run)->quality.get(), (*run)->run_id, DescribeQualityModel(*model_path, (*model)->info()),
+                        "kld", PrintProgress};
+    const std::string text_name = std::filesystem::path(flags->text_path).filename().string();
+    const std::string base_label = std::filesystem::path(from_file ? *load_base : *base_path).filename().string();
+    auto r = RunKldRecorded(base.get(), base_label, *load_base, **model, *text, text_name, *options, rec);
+    if (!r.ok()) {
+      (*run)->Fail();
+      return ReportError(r.status());
+    }
+    if (Status st = (*run)->Finish(r->interrupted); !st.ok()) return ReportError(st);
     const KldResult& k = *r;
     if (flags->json) {
       nlohmann::json j = {{"base", from_file ? *load_base : *base_path}, {"model", *model_path},
@@ -139,7 +158,8 @@ CommandRunner AddKld(CLI::App& root) {
                           {"kld_p99", k.p99}, {"kld_max", k.max}, {"top1_agreement", k.top1_agreement},
                           {"base_ppl", k.base.ppl}, {"base_ppl_stderr", k.base.ppl_stderr},
                           {"model_ppl", k.model.ppl}, {"model_ppl_stderr", k.model.ppl_stderr},
-                          {"base_top_k", k.base_top_k}, {"interrupted", k.interrupted}};
+                          {"base_top_k", k.base_top_k}, {"interrupted", k.interrupted},
+                          {"run_id", (*run)->run_id}};
       std::printf("%s\n", j.dump(2).c_str());
     } else {
       std::printf("positions compared: %zu%s\n", k.n,

@@ -1,5 +1,7 @@
 // `edgelm samples`: the qualitative view — a fixed prompt suite answered by several
-// models (or weight types of one model) side by side, as Markdown.
+// models (or weight types of one model) side by side, as Markdown. Progress per prompt
+// with ETA goes to stderr; each answer goes to the results store as it is generated.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -7,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "cli_quality.h"
 #include "command_registry.h"
 #include "core/interrupt.h"
+#include "eval/quality_record.h"
 #include "eval/samples.h"
 
 namespace edgelm::cli {
@@ -22,6 +26,7 @@ struct SamplesFlags {
   std::string chat_template;
   uint64_t seed = 42;
   float temperature = 0.0f;
+  std::string db;
   SessionFlags session;
 };
 
@@ -44,6 +49,7 @@ CommandRunner AddSamples(CLI::App& root) {
   sub->add_option("--chat-template", f->chat_template, "Template family override (chatml, llama3, ...)");
   sub->add_option("--seed", f->seed, "Sampling seed (same seed, same answers)");
   sub->add_option("--temp", f->temperature, "Temperature (0 = greedy, the default)")->check(CLI::Range(0.0, 5.0));
+  AddResultsDbFlag(sub, f->db);
   f->session.Add(sub);
   return [f]() -> int {
     const std::string dir = f->prompts_dir.empty() ? DefaultPromptsDir() : f->prompts_dir;
@@ -58,16 +64,57 @@ CommandRunner AddSamples(CLI::App& root) {
     options.temperature = f->temperature;
     options.chat_template = f->chat_template;
     options.cancel = &InstallInterruptHandler();
+    // Every model is loaded (and checked) before the run begins, one at a time after.
+    for (const std::string& path : f->models) {
+      if (!std::filesystem::is_regular_file(path)) return ReportError(NotFoundError("model '" + path + "' does not exist"));
+    }
+    auto run = BeginQualityRun(f->db, f->models);
+    if (!run.ok()) return ReportError(run.status());
     std::vector<SampleAnswer> answers;
+    const auto t0 = std::chrono::steady_clock::now();
+    const size_t n_total = prompts->size() * f->models.size();
+    Status store_status = Status::Ok();
     for (const std::string& path : f->models) {
       auto model = LoadModelForCli(path);
-      if (!model.ok()) return ReportError(model.status());
-      if (StderrIsTerminal()) std::fprintf(stderr, "answering %zu prompts with %s\n", prompts->size(), path.c_str());
+      if (!model.ok()) {
+        (*run)->Fail();
+        return ReportError(model.status());
+      }
+      const QualityModel qm = DescribeQualityModel(path, (*model)->info());
+      const size_t before = answers.size();
+      options.on_answer = [&](const SampleAnswer& a, size_t done, size_t) {
+        QualitySample s;
+        s.model = qm;
+        s.prompt_id = a.prompt_id;
+        s.prompt_format = a.prompt_format;
+        s.text = a.text;
+        s.stop_reason = a.stop_reason;
+        s.n_prompt_tokens = a.n_prompt_tokens;
+        s.n_generated = a.n_generated;
+        if (a.ttft_ms >= 0) s.ttft_ms = a.ttft_ms;
+        if (a.decode_tokens_per_s >= 0) s.decode_tokens_per_s = a.decode_tokens_per_s;
+        s.seed = a.seed;
+        if (store_status.ok()) store_status = (*run)->quality->AddSample((*run)->run_id, s);
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        char speed[64] = "";
+        if (a.decode_tokens_per_s >= 0) std::snprintf(speed, sizeof speed, ", %.1f tokens/s", a.decode_tokens_per_s);
+        PrintProgress(qm.label + " " + a.prompt_id + " " +
+                      ProgressLine(before + done, n_total,
+                                   std::to_string(a.n_generated) + " tokens" + speed, elapsed));
+      };
       auto a = GenerateSamples(**model, std::filesystem::path(path).filename().string(), *prompts, options);
-      if (!a.ok()) return ReportError(a.status());
+      if (!a.ok()) {
+        (*run)->Fail();
+        return ReportError(a.status());
+      }
       answers.insert(answers.end(), a->begin(), a->end());
+      if (!store_status.ok()) {
+        (*run)->Fail();
+        return ReportError(store_status);
+      }
       if (InterruptRequested()) break;
     }
+    if (Status st = (*run)->Finish(InterruptRequested()); !st.ok()) return ReportError(st);
     const std::string md = SamplesMarkdown(*prompts, answers);
     if (f->out_path.empty()) {
       std::fputs(md.c_str(), stdout);
