@@ -160,7 +160,13 @@ std::string RooflineTable(const ReportInput& in) {
     const auto d = bench::Derive(*best);
     std::string ratio = AbsentHtml(v.roofline_decode_tokens_per_s ? "no measured decode" : "no bound");
     if (d.ts.mean && v.roofline_decode_tokens_per_s && *v.roofline_decode_tokens_per_s > 0) {
-      ratio = Num(*d.ts.mean / *v.roofline_decode_tokens_per_s * 100) + "%";
+      const double r = *d.ts.mean / *v.roofline_decode_tokens_per_s;
+      ratio = Num(r * 100) + "%";
+      // Above 100% the bound was wrong, not the engine faster than memory: say so.
+      if (r > 1.0) {
+        ratio += " <span class=\"note\">(above the bound: the bandwidth figure is too low, e.g. measured while "
+                 "other work competed for memory, or caches served part of the weights)</span>";
+      }
     }
     rows += "<tr>" + Td(Esc(v.label)) + Td(Esc(ConfigLabel(in, *best))) + TdOpt(d.ts.mean, "no measured repetition") +
             TdOpt(v.roofline_decode_tokens_per_s, "no bandwidth figure") + Td(ratio, true) + "</tr>\n";

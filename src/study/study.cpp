@@ -346,7 +346,7 @@ void AddRooflineBounds(const StudyConfig& c, int n_threads, report::StudySetting
       // More passes over a small buffer (best one counts): a pass of a few MiB is short
       // enough for one scheduler hiccup on a busy machine to spoil it.
       const uint64_t buffer_bytes = std::max<uint64_t>(weight_bytes, 1u << 20);
-      const int passes = static_cast<int>(std::clamp<uint64_t>((uint64_t{1} << 30) / buffer_bytes, 4, 64));
+      const int passes = static_cast<int>(std::clamp<uint64_t>((uint64_t{4} << 30) / buffer_bytes, 4, 64));
       auto bw = analysis::MeasureReadBandwidth(buffer_bytes, n_threads, passes);
       if (!bw.ok()) continue;
       d.memory_bandwidth_bytes_per_s = *bw;
