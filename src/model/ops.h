@@ -2,7 +2,7 @@
 // family's ForwardLayer (arch/*.cpp) is a short sequence of these calls.
 //
 // Determinism: matrix products split work by output rows (kernels/matmul.h), attention by
-// (token, head) pairs, and every element-wise op computes each element the same way on
+// (token, KV group) items of equal cost (attention.h), and every element-wise op computes each element the same way on
 // any thread, so the logits are bit-identical for any thread count.
 #pragma once
 
@@ -12,20 +12,12 @@
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "kernels/matmul.h"
+#include "model/attention.h"
 #include "model/hparams.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
 
 namespace edgelm {
-
-// Per-thread buffers of the attention: the query converted to the cache type, the scores
-// of one row, and the attention weights converted to the cache type.
-struct AttentionScratch {
-  std::vector<uint8_t> q_act;
-  std::vector<float> scores;
-  std::vector<uint8_t> p_act;
-  uint64_t bytes() const { return q_act.capacity() + scores.capacity() * sizeof(float) + p_act.capacity(); }
-};
 
 // Everything one forward step over a batch of n_tokens consecutive positions needs.
 // Activation buffers are row-major [n_tokens][width].
@@ -72,7 +64,7 @@ void RopeAdjacentPairs(const ForwardContext& c, float* x, uint32_t n_heads);
 void RopeSplitHalves(const ForwardContext& c, float* x, uint32_t n_heads);
 // Writes c.k and c.v of the batch into the cache, then computes causal attention of
 // c.q over positions 0..pos of `layer` into c.attn (scale 1/sqrt(head_dim), query head h
-// reading KV head h / (n_head / n_head_kv)).
+// reading KV head h / (n_head / n_head_kv)); attention.cpp, see attention.h.
 void Attention(const ForwardContext& c, uint32_t layer);
 // gate = silu(gate) * up.
 void SwiGlu(float* gate, const float* up, int64_t n);
