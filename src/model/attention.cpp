@@ -21,14 +21,16 @@ uint32_t RoundUp(uint32_t n, uint32_t m) { return (n + m - 1) / m * m; }
 
 }  // namespace
 
-void ResizeAttentionScratch(const HParams& hp, const TypeKernels& tk, AttentionScratch& s) {
+void ResizeAttentionScratch(const HParams& hp, const TypeKernels& tk, AttentionScratch& s, uint32_t key_block) {
+  EDGELM_CHECK(key_block > 0);
   const uint32_t group = hp.n_head / hp.n_head_kv;
   s.rows = RoundUp(group, TileTokens(tk));
+  s.key_block = key_block;
   const size_t rows = s.rows, hd = hp.head_dim;
   // Room for either cache type's rows (F32 is the larger).
   s.q_act.assign(rows * hd * sizeof(float), 0);
-  s.scores.assign(rows * kKeyBlock, 0.0f);
-  s.p_act.assign(rows * kKeyBlock * sizeof(float), 0);
+  s.scores.assign(rows * key_block, 0.0f);
+  s.p_act.assign(rows * key_block * sizeof(float), 0);
   s.acc.assign(rows * hd, 0.0f);
   s.pv.assign(rows * hd, 0.0f);
   s.row_max.assign(rows, 0.0f);
@@ -115,6 +117,7 @@ void AttendItem(const ForwardContext& c, uint32_t layer, const TypeKernels& tk, 
   const uint32_t tile_rows = tiled ? static_cast<uint32_t>(tk.gemm_rows) : 1u;
   const uint32_t tile_tokens = TileTokens(tk);
   const uint32_t rows_padded = RoundUp(it.rows, tile_tokens);
+  const uint32_t block = s.key_block;
   EDGELM_CHECK_MSG(rows_padded <= s.rows, "attention scratch sized for " + std::to_string(s.rows) + " rows, need " +
                                               std::to_string(rows_padded));
 
@@ -133,13 +136,13 @@ void AttendItem(const ForwardContext& c, uint32_t layer, const TypeKernels& tk, 
       std::memcpy(dst, qh, q_stride);
     }
   }
-  const uint64_t p_stride = static_cast<uint64_t>(kKeyBlock) * elem;
+  const uint64_t p_stride = static_cast<uint64_t>(block) * elem;
   if (convert) std::memset(s.p_act.data() + it.rows * p_stride, 0, (rows_padded - it.rows) * p_stride);
   for (uint32_t r = 0; r < rows_padded; ++r) {
     s.row_max[r] = -std::numeric_limits<float>::infinity();
     s.row_sum[r] = 0.0;
   }
-  std::fill(s.scores.begin(), s.scores.begin() + static_cast<size_t>(rows_padded) * kKeyBlock, 0.0f);
+  std::fill(s.scores.begin(), s.scores.begin() + static_cast<size_t>(rows_padded) * block, 0.0f);
 
   const uint8_t* key_base = static_cast<const uint8_t*>(kv.KeyRow(layer, 0)) + static_cast<uint64_t>(it.kvh) * hd * elem;
   const uint64_t key_stride = static_cast<uint64_t>(hp.n_kv()) * elem;
@@ -147,8 +150,8 @@ void AttendItem(const ForwardContext& c, uint32_t layer, const TypeKernels& tk, 
   const uint64_t value_stride = static_cast<uint64_t>(kv.n_ctx()) * elem;
   const uint8_t* p_rows = convert ? s.p_act.data() : reinterpret_cast<const uint8_t*>(s.scores.data());
 
-  for (uint32_t j0 = 0; j0 < it.n_seen; j0 += kKeyBlock) {
-    const uint32_t nb = std::min(kKeyBlock, it.n_seen - j0);
+  for (uint32_t j0 = 0; j0 < it.n_seen; j0 += block) {
+    const uint32_t nb = std::min(block, it.n_seen - j0);
     // Scores of the block: scores[r][j] = q_r . k_{j0 + j}.
     const uint8_t* keys = key_base + j0 * key_stride;
     uint32_t j = 0;
@@ -156,19 +159,19 @@ void AttendItem(const ForwardContext& c, uint32_t layer, const TypeKernels& tk, 
       for (; j + tile_rows <= nb; j += tile_rows) {
         for (uint32_t r = 0; r < rows_padded; r += tile_tokens) {
           tk.gemm_tile(hd, keys + j * key_stride, key_stride, s.q_act.data() + r * q_stride, q_stride,
-                       s.scores.data() + static_cast<size_t>(r) * kKeyBlock + j, kKeyBlock);
+                       s.scores.data() + static_cast<size_t>(r) * block + j, block);
         }
       }
     }
     for (; j < nb; ++j) {
       for (uint32_t r = 0; r < it.rows; ++r) {
-        tk.vec_dot(hd, keys + j * key_stride, s.q_act.data() + r * q_stride, &s.scores[r * kKeyBlock + j]);
+        tk.vec_dot(hd, keys + j * key_stride, s.q_act.data() + r * q_stride, &s.scores[r * block + j]);
       }
     }
     // Online softmax: rescale what came before when the maximum grows.
     float* alpha = s.alpha.data();
     for (uint32_t r = 0; r < it.rows; ++r) {
-      float* sr = s.scores.data() + static_cast<size_t>(r) * kKeyBlock;
+      float* sr = s.scores.data() + static_cast<size_t>(r) * block;
       float block_max = -std::numeric_limits<float>::infinity();
       for (uint32_t i = 0; i < nb; ++i) {
         sr[i] *= scale;

@@ -19,18 +19,20 @@
 
 namespace edgelm {
 
-// Keys per block of the online softmax. 128 keys of a 64-dim F16 head are 16 KiB of keys
-// and 16 KiB of values: one block of both stays in L1 while every head of the group
-// reads it; longer blocks make fewer, longer value dot products.
-inline constexpr uint32_t kKeyBlock = 128;
+// Keys per block of the online softmax. 256 keys of a 64-dim F16 head are 32 KiB of keys
+// and 32 KiB of values, read from L1/L2 by every head of the group. Shorter blocks make
+// more and shorter value dot products: with vec_dot, 128 measured 3-30 % slower than 256
+// on qwen2.5-0.5b's shape (docs/PERFORMANCE.md).
+inline constexpr uint32_t kKeyBlock = 256;
 
 // Per-thread buffers of the attention, for the rows (query heads) of one item padded to
 // the tile kernel's token count.
 struct AttentionScratch {
   uint32_t rows = 0;            // capacity in rows
+  uint32_t key_block = 0;       // keys per block
   std::vector<uint8_t> q_act;   // [rows][head_dim] queries in the cache type
-  std::vector<float> scores;    // [rows][kKeyBlock] scores, then weights of one block
-  std::vector<uint8_t> p_act;   // [rows][kKeyBlock] weights in the cache type
+  std::vector<float> scores;    // [rows][key_block] scores, then weights of one block
+  std::vector<uint8_t> p_act;   // [rows][key_block] weights in the cache type
   std::vector<float> acc;       // [rows][head_dim] unnormalised output
   std::vector<float> pv;        // [rows][head_dim] weights x values of one block
   std::vector<float> row_max;   // running maximum score per row
@@ -43,7 +45,10 @@ struct AttentionScratch {
 };
 
 // Sizes `s` for `hp` and the cache type's kernels `tk` (may throw std::bad_alloc).
-void ResizeAttentionScratch(const HParams& hp, const TypeKernels& tk, AttentionScratch& s);
+// `key_block` other than kKeyBlock is for tests (many blocks on short sequences); the
+// result does not depend on it beyond float rounding.
+void ResizeAttentionScratch(const HParams& hp, const TypeKernels& tk, AttentionScratch& s,
+                            uint32_t key_block = kKeyBlock);
 
 // How one Attention call divides its work: items ordered (token, KV group, slice of the
 // group's heads), each costing (keys it sees) x (heads in it); thread ith of nth takes

@@ -144,6 +144,7 @@ struct AttentionCase {
   uint32_t n_head, n_head_kv, head_dim;
   int64_t n_past, n_tokens;  // positions 0..n_past-1 are cached by a first call
   bool tile;                 // give the cache type a 2-row x 3-token tile kernel
+  uint32_t key_block;        // keys per online-softmax block
 };
 
 // Runs ops::Attention in two calls (positions 0..n_past-1, then the rest) and returns the
@@ -156,7 +157,7 @@ std::vector<float> RunAttention(const HParams& hp, const KernelTable& kernels, K
   KvCache kv;
   EXPECT_TRUE(kv.Allocate(type, 1, static_cast<uint32_t>(n_pos + 3), hp.n_kv()).ok());
   std::vector<AttentionScratch> scratch(threads);
-  for (auto& s : scratch) ResizeAttentionScratch(hp, kernels.For(kv.element_type()), s);
+  for (auto& s : scratch) ResizeAttentionScratch(hp, kernels.For(kv.element_type()), s, ac.key_block);
   std::vector<float> out(n_pos * hp.n_q());
   ForwardContext c;
   c.hp = &hp;
@@ -207,7 +208,9 @@ TEST_P(AttentionTest, MatchesReferenceForAnyThreadCount) {
       SCOPED_TRACE(threads);
       g_tile_calls = 0;
       const std::vector<float> out = RunAttention(hp, kernels, type, threads, ac, q, k, v);
-      if (ac.tile && threads == 1) EXPECT_GT(g_tile_calls, 0);
+      if (ac.tile && threads == 1) {
+        EXPECT_GT(g_tile_calls, 0);
+      }
       if (first.empty()) {
         first = out;
       } else {
@@ -221,7 +224,7 @@ TEST_P(AttentionTest, MatchesReferenceForAnyThreadCount) {
       KvCache kv;
       EXPECT_TRUE(kv.Allocate(type, 1, static_cast<uint32_t>(n_pos + 3), hp.n_kv()).ok());
       std::vector<AttentionScratch> scratch(2);
-      for (auto& s : scratch) ResizeAttentionScratch(hp, tk, s);
+      for (auto& s : scratch) ResizeAttentionScratch(hp, tk, s, ac.key_block);
       ForwardContext c;
       c.hp = &hp;
       c.kernels = &kernels;
@@ -274,11 +277,12 @@ TEST_P(AttentionTest, MatchesReferenceForAnyThreadCount) {
 
 INSTANTIATE_TEST_SUITE_P(
     Shapes, AttentionTest,
-    ::testing::Values(AttentionCase{4, 2, 8, 2, 5, false},       // GQA, one short block
-                      AttentionCase{4, 2, 8, 2, 5, true},        // the same through the tile path
-                      AttentionCase{7, 1, 16, 150, 140, false},  // group of 7 (qwen2.5-0.5b), three blocks
-                      AttentionCase{7, 1, 16, 150, 140, true},   // tile rows/tokens leave remainders
-                      AttentionCase{6, 6, 12, 0, 131, true}));   // MHA, one key past a full block
+    ::testing::Values(AttentionCase{4, 2, 8, 2, 5, false, kKeyBlock},  // GQA, one short block
+                      AttentionCase{4, 2, 8, 2, 5, true, 4},           // tile path, blocks of 4
+                      AttentionCase{7, 1, 16, 30, 40, false, 16},      // group of 7 (qwen2.5-0.5b), 5 blocks
+                      AttentionCase{7, 1, 16, 30, 40, true, 16},       // tile rows/tokens leave remainders
+                      AttentionCase{6, 6, 12, 0, 33, true, 32},        // MHA, one key past a full block
+                      AttentionCase{7, 1, 16, 200, 60, false, kKeyBlock}));  // the default block, twice
 
 // The attention work split: items cover every (token, group, head) once, in order, and
 // the threads' shares of the causal cost differ by at most one item.
