@@ -1,5 +1,6 @@
 #include "model/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -112,6 +113,22 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     gate[i] = (g / (1.0f + std::exp(-g))) * up[i];
+  }
+}
+
+void FeedForwardSwiGlu(const ForwardContext& c, const LayerWeights& l) {
+  const HParams& hp = *c.hp;
+  RmsNorm(c, c.x, l.ffn_norm, c.n_tokens, c.xn);
+  ForwardContext sub = c;
+  for (int64_t t0 = 0; t0 < c.n_tokens; t0 += kFfnTokenBlock) {
+    sub.n_tokens = std::min(kFfnTokenBlock, c.n_tokens - t0);
+    const float* xn = c.xn + t0 * hp.n_embd;
+    float* proj = c.proj + t0 * hp.n_embd;
+    MatMul(sub, l.w_gate, xn, c.gate);
+    MatMul(sub, l.w_up, xn, c.up);
+    SwiGlu(c.gate, c.up, sub.n_tokens * hp.n_ff);
+    MatMul(sub, l.w_down, c.gate, proj);
+    Add(c.x + t0 * hp.n_embd, proj, sub.n_tokens * hp.n_embd);
   }
 }
 

@@ -86,8 +86,9 @@ Status SessionImpl::Allocate() {
     attn_.assign(nb * hp_.n_q(), 0.0f);
     k_.assign(nb * hp_.n_kv(), 0.0f);
     v_.assign(nb * hp_.n_kv(), 0.0f);
-    gate_.assign(nb * hp_.n_ff, 0.0f);
-    up_.assign(nb * hp_.n_ff, 0.0f);
+    const uint64_t ffn_rows = std::min<uint64_t>(nb, kFfnTokenBlock);
+    gate_.assign(ffn_rows * hp_.n_ff, 0.0f);
+    up_.assign(ffn_rows * hp_.n_ff, 0.0f);
     rope_cos_.reserve(nb * hp_.head_dim / 2);
     rope_sin_.reserve(nb * hp_.head_dim / 2);
     logits_.reserve(hp_.n_vocab);

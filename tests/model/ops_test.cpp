@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 
+#include "core/cpu_features.h"
 #include "core/fp16.h"
 #include "model/ops.h"
 
@@ -96,6 +97,70 @@ TEST(Ops, RmsNormAndSwiGlu) {
   EXPECT_NEAR(g[0], -2.0 / (1 + std::exp(2.0)), 1e-6);
   EXPECT_EQ(g[1], 0.0f);
   EXPECT_NEAR(g[2], 0.5 * 3.0 / (1 + std::exp(-3.0)), 1e-6);
+}
+
+// The shared feed-forward block in sub-batches: against a double-precision formula, and
+// bit-identical to computing each token alone; gate/up hold only kFfnTokenBlock rows
+// (AddressSanitizer catches a sub-batch that overruns them).
+TEST(Ops, FeedForwardInSubBatchesMatchesFormula) {
+  HParams hp = SmallHParams();
+  const KernelTable kernels = MakeKernelTable(BestIsa(DetectCpuFeatures()));
+  const int64_t n_tokens = 2 * kFfnTokenBlock + 3;
+  const uint32_t e = hp.n_embd, f = hp.n_ff;
+  const std::vector<float> x0 = Random(n_tokens * e, 7), norm = Random(e, 8), wg = Random(f * e, 9, 0.2f),
+                           wu = Random(f * e, 10, 0.2f), wd = Random(e * f, 11, 0.2f);
+  auto view = [](const std::vector<float>& w, int64_t n_in, int64_t n_out) {
+    return WeightView{GgmlType::kF32, w.data(), n_in, n_out, static_cast<uint64_t>(n_in) * sizeof(float)};
+  };
+  LayerWeights l;
+  l.ffn_norm = norm.data();
+  l.w_gate = view(wg, e, f);
+  l.w_up = view(wu, e, f);
+  l.w_down = view(wd, f, e);
+  auto run = [&](int64_t batch, int threads) {
+    ThreadPool pool(threads);
+    MatMulScratch mm;
+    std::vector<float> x = x0, xn(n_tokens * e), proj(n_tokens * e);
+    std::vector<float> gate(kFfnTokenBlock * f), up(kFfnTokenBlock * f);
+    ForwardContext c;
+    c.hp = &hp;
+    c.kernels = &kernels;
+    c.pool = &pool;
+    c.matmul_scratch = &mm;
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += batch) {
+      c.n_tokens = std::min(batch, n_tokens - t0);
+      c.x = x.data() + t0 * e;
+      c.xn = xn.data() + t0 * e;
+      c.proj = proj.data() + t0 * e;
+      c.gate = gate.data();
+      c.up = up.data();
+      ops::FeedForwardSwiGlu(c, l);
+    }
+    return x;
+  };
+  const std::vector<float> batched = run(n_tokens, 2);
+  EXPECT_EQ(batched, run(1, 1));
+  for (int64_t t = 0; t < n_tokens; t += 37) {
+    const float* xt = x0.data() + t * e;
+    double ss = 0;
+    for (uint32_t i = 0; i < e; ++i) ss += double(xt[i]) * xt[i];
+    const double scale = 1.0 / std::sqrt(ss / e + hp.rms_norm_eps);
+    std::vector<double> h(f);
+    for (uint32_t r = 0; r < f; ++r) {
+      double g = 0, u = 0;
+      for (uint32_t i = 0; i < e; ++i) {
+        const double xn = xt[i] * scale * norm[i];
+        g += wg[r * e + i] * xn;
+        u += wu[r * e + i] * xn;
+      }
+      h[r] = g / (1 + std::exp(-g)) * u;
+    }
+    for (uint32_t i = 0; i < e; ++i) {
+      double y = xt[i];
+      for (uint32_t r = 0; r < f; ++r) y += wd[i * f + r] * h[r];
+      EXPECT_NEAR(batched[t * e + i], y, 1e-4 * (1 + std::fabs(y))) << "token " << t << " element " << i;
+    }
+  }
 }
 
 TEST(Ops, CheckFiniteNamesWhere) {
