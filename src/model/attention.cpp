@@ -142,7 +142,10 @@ void AttendItem(const ForwardContext& c, uint32_t layer, const TypeKernels& tk, 
     s.row_max[r] = -std::numeric_limits<float>::infinity();
     s.row_sum[r] = 0.0;
   }
-  std::fill(s.scores.begin(), s.scores.begin() + static_cast<size_t>(rows_padded) * block, 0.0f);
+  // Padding rows of the weights (F32 cache: the scores buffer itself) feed the tile's
+  // extra outputs, which are discarded: zero keeps them finite.
+  std::fill(s.scores.begin() + static_cast<size_t>(it.rows) * block,
+            s.scores.begin() + static_cast<size_t>(rows_padded) * block, 0.0f);
 
   const uint8_t* key_base = static_cast<const uint8_t*>(kv.KeyRow(layer, 0)) + static_cast<uint64_t>(it.kvh) * hd * elem;
   const uint64_t key_stride = static_cast<uint64_t>(hp.n_kv()) * elem;
