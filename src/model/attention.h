@@ -21,8 +21,8 @@ namespace edgelm {
 
 // Keys per block of the online softmax. 256 keys of a 64-dim F16 head are 32 KiB of keys
 // and 32 KiB of values, read from L1/L2 by every head of the group. Shorter blocks make
-// more and shorter value dot products: with vec_dot, 128 measured 3-30 % slower than 256
-// on qwen2.5-0.5b's shape (docs/PERFORMANCE.md).
+// more and shorter value dot products: with vec_dot, 128 measured about 5 % slower than
+// 256 at 2048 positions on qwen2.5-0.5b's shape (docs/PERFORMANCE.md).
 inline constexpr uint32_t kKeyBlock = 256;
 
 // Per-thread buffers of the attention, for the rows (query heads) of one item padded to
