@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <toml++/toml.h>
 
@@ -117,24 +119,37 @@ Result<std::vector<CloudPrice>> LoadCloudPrices(const std::string& path) {
   if (!std::filesystem::is_regular_file(path, ec)) {
     return NotFoundError("price table '" + path + "' does not exist (set EDGELM_PRICE_FILE or pass a price table path)");
   }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return IoError("cannot read price table '" + path + "' (permissions?)");
+  return ParseCloudPrices(text.str(), "price table '" + path + "'");
+}
+
+Result<std::vector<CloudPrice>> ParseCloudPrices(const std::string& text, const std::string& origin) {
   toml::table doc;
   try {
-    doc = toml::parse_file(path);
+    doc = toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
-    return CorruptError("price table '" + path + "' line " + std::to_string(e.source().begin.line) + ": " +
-                        std::string(e.description()));
-  } catch (const std::exception& e) {
-    return IoError("cannot read price table '" + path + "': " + e.what());
+    return CorruptError(origin + " line " + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
   }
   const toml::array* rows = doc["price"].as_array();
   if (rows == nullptr || rows->empty()) {
-    return CorruptError("price table '" + path + "' has no [[price]] entries");
+    return CorruptError(origin + " has no [[price]] entries");
   }
+  static const char* kKeys[] = {"provider", "model", "input_usd_per_mtok", "output_usd_per_mtok", "date", "source", "note"};
   std::vector<CloudPrice> out;
   for (size_t i = 0; i < rows->size(); ++i) {
     const toml::table* t = (*rows)[i].as_table();
-    const std::string where = "price table '" + path + "' entry " + std::to_string(i + 1);
+    const std::string where = origin + " entry " + std::to_string(i + 1);
     if (t == nullptr) return CorruptError(where + " is not a table");
+    for (const auto& [k, v] : *t) {
+      // A misspelt key would otherwise drop a price silently.
+      if (std::none_of(std::begin(kKeys), std::end(kKeys), [&](const char* n) { return k.str() == n; })) {
+        return CorruptError(where + ": unknown key '" + std::string(k.str()) +
+                            "' (expected provider, model, input_usd_per_mtok, output_usd_per_mtok, date, source, note)");
+      }
+    }
     CloudPrice p;
     auto str = [&](const char* key, std::string* dst) -> Status {
       auto v = (*t)[key].value<std::string>();

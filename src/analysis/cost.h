@@ -91,6 +91,9 @@ Result<std::vector<CloudComparison>> CompareWithCloud(const EdgeCostInputs& edge
 // Reads a price table (data/prices/*.toml, format in data/prices/README.md). Errors name
 // the file, the entry and the field.
 Result<std::vector<CloudPrice>> LoadCloudPrices(const std::string& path);
+// The same from TOML text (a [[price]] array); `origin` names it in errors. Unknown keys
+// are errors.
+Result<std::vector<CloudPrice>> ParseCloudPrices(const std::string& text, const std::string& origin);
 // The price table shipped with edgelm: env EDGELM_PRICE_FILE, else the source tree's
 // data/prices/cloud_api.toml.
 std::string DefaultCloudPriceFile();

@@ -45,7 +45,7 @@ GgufWriter::~GgufWriter() {
   if (file_ != nullptr) {
     std::fclose(file_);
     // A partial file would look like a truncated model later: remove it.
-    if (state_ != State::kFinished) std::remove(path_.c_str());
+    if (state_ != State::kFinished) std::remove(partial_path_.c_str());
   }
 }
 
@@ -302,12 +302,16 @@ Status GgufWriter::Begin(const std::string& path) {
   EDGELM_CHECK_MSG(state_ == State::kDeclaring, "GgufWriter::Begin called twice");
   std::string head;
   EDGELM_RETURN_IF_ERROR(Layout(&head));
-  file_ = std::fopen(path.c_str(), "wb");
+  // The data goes to PATH.partial and is renamed to PATH by Finish(): a process killed
+  // mid-write (Ctrl-C, OOM) leaves a file whose name says it is incomplete instead of a
+  // truncated model under the final name, which a cache would take for a finished one.
+  partial_path_ = path + ".partial";
+  file_ = std::fopen(partial_path_.c_str(), "wb");
   if (file_ == nullptr) {
     const int err = errno;
     return Status(err == ENOENT ? StatusCode::kNotFound
                   : err == EACCES ? StatusCode::kPermissionDenied : StatusCode::kIoError,
-                  "cannot create '" + path + "': " + ErrnoText(err));
+                  "cannot create '" + partial_path_ + "': " + ErrnoText(err));
   }
   path_ = path;
   std::setvbuf(file_, nullptr, _IOFBF, kFileBufferBytes);
@@ -390,10 +394,16 @@ Status GgufWriter::Finish() {
     const bool close_ok = std::fclose(file_) == 0;
     file_ = nullptr;
     if (!flush_ok || !close_ok) {
-      std::remove(path_.c_str());
+      std::remove(partial_path_.c_str());
       state_ = State::kFailed;
-      const std::string msg = "closing '" + path_ + "' failed: " + ErrnoText(err);
+      const std::string msg = "closing '" + partial_path_ + "' failed: " + ErrnoText(err);
       return err == ENOSPC ? ResourceExhaustedError(msg + " (disk full?)") : IoError(msg);
+    }
+    if (std::rename(partial_path_.c_str(), path_.c_str()) != 0) {
+      const int rename_err = errno;
+      std::remove(partial_path_.c_str());
+      state_ = State::kFailed;
+      return IoError("renaming '" + partial_path_ + "' to '" + path_ + "' failed: " + ErrnoText(rename_err));
     }
   }
   state_ = State::kFinished;

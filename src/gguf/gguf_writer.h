@@ -13,7 +13,8 @@
 //   EDGELM_RETURN_IF_ERROR(w.Begin("out.gguf"));          // header, tables, padding
 //   EDGELM_RETURN_IF_ERROR(w.Write(rows, n_bytes));       // any number of calls per tensor
 //   EDGELM_RETURN_IF_ERROR(w.Finish());                    // all tensors complete, file closed
-// A writer destroyed before Finish() removes its partial file.
+// The file is written as OUT.partial and renamed to OUT by Finish(); a writer destroyed
+// before Finish() removes its partial file.
 #pragma once
 
 #include <cstdint>
@@ -128,6 +129,7 @@ class GgufWriter {
   enum class State { kDeclaring, kWriting, kFinished, kFailed };
   State state_ = State::kDeclaring;
   std::string path_;
+  std::string partial_path_;  // where the data goes until Finish() renames it to path_
   std::FILE* file_ = nullptr;
   std::vector<uint8_t>* memory_ = nullptr;
   uint64_t written_ = 0;      // bytes emitted so far

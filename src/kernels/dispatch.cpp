@@ -33,7 +33,7 @@ KernelTable MakeKernelTable(Isa isa) {
       break;
     case Isa::kNeonDot:
       FillNeonKernels(table);
-      FillNeonDotKernels(table);
+      FillNeonDotKernels(table, cpu);
       break;
 #endif
     default:

@@ -159,7 +159,8 @@ Result<std::vector<TensorPlan>> PlanQuantization(const GgufFile& input, const Qu
 
 Result<QuantizeStats> QuantizeModelFile(const std::string& input, const std::string& output,
                                         const QuantizeTarget& target, int n_threads,
-                                        const std::function<void(size_t, size_t, const TensorPlan&)>& progress) {
+                                        const std::function<void(size_t, size_t, const TensorPlan&)>& progress,
+                                        const std::atomic<bool>* cancel) {
   EDGELM_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> in, GgufFile::Open(input));
   EDGELM_ASSIGN_OR_RETURN(std::vector<TensorPlan> plan, PlanQuantization(*in, target));
 
@@ -182,6 +183,10 @@ Result<QuantizeStats> QuantizeModelFile(const std::string& input, const std::str
   // Rows converted per chunk: bounded memory (~64 MiB of floats) for any tensor size.
   constexpr uint64_t kChunkElements = 16ull << 20;
   for (size_t i = 0; i < plan.size(); ++i) {
+    if (cancel && cancel->load()) {
+      return CancelledError("quantizing '" + input + "' into '" + output + "' interrupted after " + std::to_string(i) +
+                            " of " + std::to_string(plan.size()) + " tensors; the partial file was removed");
+    }
     const GgufTensorInfo& t = in->tensors()[i];
     const TensorPlan& p = plan[i];
     const int64_t n_per_row = t.ne[0];

@@ -4,6 +4,7 @@
 // Q5_K_S/Q6_K/Q4_K_M files have the same tensor types as its.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -49,8 +50,11 @@ struct QuantizeStats {
 // Writes `output` with the input's metadata (general.file_type and
 // general.quantization_version updated) and every tensor converted per the plan,
 // tensor by tensor, rows spread over n_threads. progress(done, total) after each tensor.
+// `cancel`, checked between tensors, stops the run with kCancelled and removes the
+// partial output.
 Result<QuantizeStats> QuantizeModelFile(const std::string& input, const std::string& output,
                                         const QuantizeTarget& target, int n_threads,
-                                        const std::function<void(size_t, size_t, const TensorPlan&)>& progress = {});
+                                        const std::function<void(size_t, size_t, const TensorPlan&)>& progress = {},
+                                        const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace edgelm

@@ -27,8 +27,6 @@ std::optional<uint64_t> UsableMemory(const ReportInput& in) {
 
 std::string Fmt(double v) { return FormatNumber(v); }
 
-constexpr double kSecondsPerYear = 365.25 * 24 * 3600;
-
 }  // namespace
 
 std::string VariantLabel(const ReportInput& in, const bench::ConfigRecord& r) {
@@ -159,26 +157,55 @@ CostFigure EdgeCost(const Prices& prices, double tokens_per_s, double joules_per
   return c;
 }
 
+std::string FormatTokenCount(double n) {
+  if (n >= 1e9) return FormatNumber(n / 1e9) + " G";
+  if (n >= 1e6) return FormatNumber(n / 1e6) + " M";
+  if (n >= 1e4) return FormatNumber(n / 1e3) + " k";
+  return FormatNumber(std::round(n));
+}
+
+std::string CloudLabel(const CloudPrice& c) { return c.provider.empty() ? c.model : c.provider + " " + c.model; }
+
 std::vector<BreakEven> BreakEvens(const Prices& prices, const EfficiencyPoint& p) {
   std::vector<BreakEven> out;
   const CostFigure cost = EdgeCost(prices, p.tokens_per_s, p.joules_per_token);
   for (const auto& c : prices.cloud) {
     BreakEven b;
-    b.cloud = c.name;
-    b.cloud_usd_per_1m = c.output_usd_per_1m;
-    b.capacity_million_tokens = p.tokens_per_s * prices.amortisation_years * kSecondsPerYear / 1e6;
-    if (!cost.energy_usd_per_1m || !prices.device_usd) {
+    b.cloud = CloudLabel(c);
+    b.date = c.date;
+    b.source = c.source;
+    // Output-token prices: the edge cost counts generated tokens only (no prompt energy).
+    b.cloud_usd_per_1m = c.output_usd_per_mtok;
+    b.edge_usd_per_1m = cost.total_usd_per_1m;
+    b.capacity_tokens_per_day = p.tokens_per_s * analysis::kSecondsPerDay;
+    if (!cost.total_usd_per_1m) {
       b.verdict = "absent: " + cost.reason;
-    } else if (c.output_usd_per_1m <= *cost.energy_usd_per_1m) {
-      b.verdict = "never: the API costs less per token than the edge device's electricity alone";
+      out.push_back(b);
+      continue;
+    }
+    analysis::EdgeCostInputs in;
+    in.device_price_usd = *prices.device_usd;
+    in.lifetime_years = prices.amortisation_years;
+    in.duty_cycle = prices.duty_cycle;
+    in.tokens_per_s = p.tokens_per_s;
+    in.joules_per_token = p.joules_per_token;
+    in.electricity_usd_per_kwh = *prices.electricity_usd_per_kwh;
+    auto be = analysis::BreakEvenTokensPerDay(in, c.output_usd_per_mtok);
+    if (!be.ok()) {
+      b.verdict = "absent: " + be.status().message();
+    } else if (!be->tokens_per_day) {
+      b.verdict = "never: " + be->reason;
     } else {
-      b.million_tokens = *prices.device_usd / (c.output_usd_per_1m - *cost.energy_usd_per_1m);
-      if (*b.million_tokens > b.capacity_million_tokens) {
-        b.verdict = "not reachable: the device generates at most " + Fmt(b.capacity_million_tokens) + " M tokens in " +
-                    Fmt(prices.amortisation_years) + " years at this speed";
+      b.tokens_per_day = be->tokens_per_day;
+      b.capacity_tokens_per_day = be->capacity_tokens_per_day;
+      const double share = *be->tokens_per_day / be->capacity_tokens_per_day * 100;
+      if (!be->within_capacity) {
+        b.verdict = "not reachable with one device: break-even needs " + FormatTokenCount(*be->tokens_per_day) +
+                    " tokens/day, it generates at most " + FormatTokenCount(be->capacity_tokens_per_day) +
+                    " tokens/day at this speed";
       } else {
-        b.verdict = "edge is cheaper beyond " + Fmt(*b.million_tokens) + " M output tokens over " +
-                    Fmt(prices.amortisation_years) + " years";
+        b.verdict = "edge is cheaper above " + FormatTokenCount(*be->tokens_per_day) + " generated tokens/day (" + Fmt(share) +
+                    "% of what the device can generate in a day)";
       }
     }
     out.push_back(b);

@@ -55,13 +55,20 @@ struct CostFigure {
 // electricity price.
 CostFigure EdgeCost(const Prices& prices, double tokens_per_s, double joules_per_token);
 
+// 1415685 -> "1.42 M", 186452 -> "186 k", 512 -> "512": token volumes a reader can take in.
+std::string FormatTokenCount(double n);
+// "OpenAI gpt-4o-mini"
+std::string CloudLabel(const CloudPrice& c);
+
+// One cloud price against one edge configuration: the break-even volume per day
+// (analysis::BreakEvenTokensPerDay: device price per day + energy vs the API's output
+// price; idle power is not counted).
 struct BreakEven {
-  std::string cloud;
-  double cloud_usd_per_1m = 0;  // output-token price
-  // Million tokens over the amortisation period at which owning the device costs the
-  // same as the API; absent when the API is cheaper than the edge's energy alone.
-  std::optional<double> million_tokens;
-  double capacity_million_tokens = 0;  // what the device can generate in that period at 100%
+  std::string cloud, date, source;
+  double cloud_usd_per_1m = 0;              // output-token list price
+  std::optional<double> edge_usd_per_1m;    // at the study's duty cycle
+  std::optional<double> tokens_per_day;     // break-even generated tokens per day
+  double capacity_tokens_per_day = 0;       // what the device generates in a day at 100%
   std::string verdict;
 };
 std::vector<BreakEven> BreakEvens(const Prices& prices, const EfficiencyPoint& p);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -106,6 +107,21 @@ std::string ContextSection(const ReportInput& in) {
     row("study", Esc(s->name));
     row("device profile", Esc(s->device_profile) + (s->device_name.empty() ? "" : " — " + Esc(s->device_name)));
     row("energy", Esc(s->energy_source) + ": " + Esc(s->energy_note));
+    if (!s->phase_seconds.empty()) {
+      // Tenths of a second: a phase that did nothing reads 0.0 s, not 7.81e-07 s.
+      auto secs = [](double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f s", v);
+        return std::string(buf);
+      };
+      double total = 0;
+      std::string parts;
+      for (const auto& [phase, seconds] : s->phase_seconds) {
+        total += seconds;
+        parts += (parts.empty() ? "" : ", ") + Esc(phase) + " " + secs(seconds);
+      }
+      row("study time", secs(total) + " before the report (" + parts + ")");
+    }
     row("memory budget", s->budget.memory_bytes ? FormatBytes(*s->budget.memory_bytes) + " (" + Esc(s->budget.memory_basis) + ")"
                                                 : AbsentHtml("not given and not measured"));
   } else {
@@ -123,6 +139,39 @@ std::string ContextSection(const ReportInput& in) {
     o += "</table>\n";
   }
   return o;
+}
+
+// Measured decode against the roofline upper bound (issue #8 item 5 on the study's own
+// device): the decode test with the most threads at the smallest context per model file.
+std::string RooflineTable(const ReportInput& in) {
+  if (!in.study.settings) return "";
+  const StudySettings& s = *in.study.settings;
+  std::string rows;
+  for (const auto& v : s.variants) {
+    const bench::ConfigRecord* best = nullptr;
+    for (const auto& r : in.bench.records) {
+      if (r.status != "ok" || r.config.kind != TestKind::kGen || r.config.model_path != v.model_path) continue;
+      if (!best || r.config.n_threads > best->config.n_threads ||
+          (r.config.n_threads == best->config.n_threads && r.n_ctx < best->n_ctx)) {
+        best = &r;
+      }
+    }
+    if (!best) continue;
+    const auto d = bench::Derive(*best);
+    std::string ratio = AbsentHtml(v.roofline_decode_tokens_per_s ? "no measured decode" : "no bound");
+    if (d.ts.mean && v.roofline_decode_tokens_per_s && *v.roofline_decode_tokens_per_s > 0) {
+      ratio = Num(*d.ts.mean / *v.roofline_decode_tokens_per_s * 100) + "%";
+    }
+    rows += "<tr>" + Td(Esc(v.label)) + Td(Esc(ConfigLabel(in, *best))) + TdOpt(d.ts.mean, "no measured repetition") +
+            TdOpt(v.roofline_decode_tokens_per_s, "no bandwidth figure") + Td(ratio, true) + "</tr>\n";
+  }
+  if (rows.empty()) return "";
+  return "<h3>Decode against the roofline bound</h3>\n<p class=\"note\">Bound = " +
+         Esc(s.roofline_note.empty() ? "not computed" : s.roofline_note) +
+         ": a prediction (upper bound), not a measurement. Far below it, decode is limited by compute or "
+         "threading, not by memory.</p>\n<table>" +
+         Th({"model", "measured configuration", "decode tokens/s", "roofline bound tokens/s", "measured / bound"}) + rows +
+         "</table>\n";
 }
 
 std::string ThroughputSection(const ReportInput& in) {
@@ -175,7 +224,7 @@ std::string ThroughputSection(const ReportInput& in) {
          TdOpt(r.load_warm_ms, r.load_note.empty() ? "not measured" : r.load_note) + "</tr>\n";
   }
   o += "</table>\n";
-  return o;
+  return o + RooflineTable(in);
 }
 
 std::string EfficiencySection(const ReportInput& in) {
@@ -258,6 +307,28 @@ std::string MemorySection(const ReportInput& in) {
     }
   }
   o += RenderChart(chart);
+  // The breakdown at the largest context measured: what grows with context (KV cache,
+  // scratch) next to what does not (weights).
+  uint32_t largest = 0;
+  for (const auto& r : rows) {
+    if (r.total_bytes()) largest = std::max(largest, r.n_ctx);
+  }
+  ChartSpec parts;
+  parts.id = "chart-memory-parts";
+  parts.title = "memory breakdown (MiB) at context " + std::to_string(largest);
+  parts.y_label = "MiB";
+  ChartSeries weights{"memparts-weights", "weights"}, kv{"memparts-kv", "KV cache"}, scratch{"memparts-scratch", "scratch"};
+  weights.bars = kv.bars = scratch.bars = true;
+  for (const auto& r : rows) {
+    if (r.n_ctx != largest || !r.total_bytes()) continue;
+    const double x = double(parts.x_categories.size());
+    parts.x_categories.push_back(r.variant);
+    weights.points.push_back({x, MiB(*r.weights_bytes), r.variant + ": weights " + FormatBytes(*r.weights_bytes)});
+    kv.points.push_back({x, MiB(*r.kv_bytes), r.variant + ": KV cache " + FormatBytes(*r.kv_bytes)});
+    scratch.points.push_back({x, MiB(*r.scratch_bytes), r.variant + ": scratch " + FormatBytes(*r.scratch_bytes)});
+  }
+  parts.series = {weights, kv, scratch};
+  if (!parts.x_categories.empty()) o += RenderChart(parts);
   o += "<table>" + Th({"model", "ctx", "weights", "KV cache", "scratch", "total", "peak RSS", "fits"});
   for (const auto& r : rows) {
     o += "<tr>" + Td(Esc(r.variant)) + Td(std::to_string(r.n_ctx), true) + TdBytes(r.weights_bytes, "not reported") +
@@ -346,6 +417,7 @@ std::string ThreadSection(const ReportInput& in) {
   chart.x_label = "threads";
   chart.y_label = "tokens/s";
   chart.x_from_zero = true;
+  chart.x_integer = true;
   for (auto& [k, s] : by_variant) chart.series.push_back(s);
   return o + RenderChart(chart) + "<table>" + Th({"model", "threads", "tokens/s", "sd"}) + table + "</table>\n";
 }
@@ -363,7 +435,9 @@ std::string LatencySection(const ReportInput& in) {
     if (r.status != "ok" || r.config.kind != TestKind::kRequest || r.itl_ms.empty()) continue;
     std::vector<double> v = r.itl_ms;
     std::sort(v.begin(), v.end());
-    ChartSeries s{"itl-" + SeriesId(VariantLabel(in, r) + "-t" + std::to_string(r.config.n_threads)), ConfigLabel(in, r)};
+    ChartSeries s{"itl-" + SeriesId(VariantLabel(in, r) + "-t" + std::to_string(r.config.n_threads)),
+                  VariantLabel(in, r) + " · " + std::to_string(r.config.n_threads) +
+                      (r.config.n_threads == 1 ? " thread" : " threads")};
     s.line = true;
     // At most 100 points: the quantiles at even steps (every latency when fewer).
     const size_t n = std::min<size_t>(v.size(), 100);
@@ -423,9 +497,14 @@ std::string PowerSection(const ReportInput& in) {
       const std::string why = e.reason.empty() ? "not measured" : e.reason;
       o += "<tr>" + Td(Esc(labels.count(e.config_key) ? labels[e.config_key] : e.config_key)) + Td(Esc(e.phase)) +
            Td(Esc(e.source) + (e.estimated ? " <span class=\"estimated\">(estimated)</span>" : "")) +
-           Td(std::to_string(e.tokens), true) + Td(Num(e.seconds), true) + TdOpt(e.joules, why) +
-           TdOpt(tpj ? std::optional<double>(1 / *tpj) : std::nullopt, why) + TdOpt(tpj, why) + TdOpt(e.avg_watts, why) +
-           "</tr>\n";
+           Td(std::to_string(e.tokens), true) + Td(Num(e.seconds), true);
+      if (!e.joules) {
+        // One reason for the four figures that depend on the joules, not four copies.
+        o += "<td colspan=\"4\">" + AbsentHtml(why) + "</td></tr>\n";
+        continue;
+      }
+      o += TdOpt(e.joules, why) + TdOpt(tpj ? std::optional<double>(1 / *tpj) : std::nullopt, why) + TdOpt(tpj, why) +
+           TdOpt(e.avg_watts, why) + "</tr>\n";
     }
     o += "</table>\n";
   }
@@ -440,7 +519,16 @@ std::string CostSection(const ReportInput& in) {
   if (pts.empty()) return o + "<p>" + AbsentHtml("no decode configuration with an energy figure to cost") + "</p>\n";
   o += "<p class=\"note\">$/1M tokens at the edge = device price spread over the tokens generated in " +
        Num(prices.amortisation_years) + " years at a duty cycle of " + Num(prices.duty_cycle * 100) +
-       "% + energy per token × electricity price. Cloud: output-token list prices. " + Esc(prices.note) + "</p>\n";
+       "% + energy per token × electricity price (idle power off duty not counted). Cloud: output-token list "
+       "prices from " + (prices.cloud_table.empty() ? std::string("the study") : Esc(prices.cloud_table)) +
+       ", each dated with its source." + (prices.note.empty() ? "" : " Study note: " + Esc(prices.note) + ".") +
+       (prices.overrides.empty() ? "" : " Overridden on the command line: " + Esc(prices.overrides) + ".") + "</p>\n";
+  o += "<p class=\"note\">Prices used: device " +
+       (prices.device_usd ? Num(*prices.device_usd) + " USD" : AbsentHtml("not given")) + ", lifetime " +
+       Num(prices.amortisation_years) + " years, duty cycle " + Num(prices.duty_cycle) + ", electricity " +
+       (prices.electricity_usd_per_kwh ? Num(*prices.electricity_usd_per_kwh) + " USD/kWh" : AbsentHtml("not given")) +
+       " (flags --device-price, --lifetime-years, --duty-cycle, --electricity-price, --price-table of "
+       "<code>edgelm study</code> and <code>edgelm report</code>).</p>\n";
   ChartSpec chart;
   chart.id = "chart-cost";
   chart.title = "$ per 1M generated tokens";
@@ -460,8 +548,8 @@ std::string CostSection(const ReportInput& in) {
   }
   o += "</table>\n";
   for (const auto& c : prices.cloud) {
-    cloud.points.push_back({double(chart.x_categories.size()), c.output_usd_per_1m, c.name + " (" + c.as_of + ")"});
-    chart.x_categories.push_back(c.name);
+    cloud.points.push_back({double(chart.x_categories.size()), c.output_usd_per_mtok, CloudLabel(c) + " (" + c.date + ")"});
+    chart.x_categories.push_back(CloudLabel(c));
   }
   chart.series = {edge, cloud};
   if (!edge.points.empty()) o += RenderChart(chart);
@@ -471,14 +559,18 @@ std::string CostSection(const ReportInput& in) {
     if (p.tokens_per_j > best->tokens_per_j) best = &p;
   }
   o += "<h3>Break-even of the most energy-efficient configuration (" + Esc(best->label) + ")</h3>\n<table>" +
-       Th({"cloud API", "as of", "output $/1M", "break-even (M tokens)", "device capacity (M tokens)", "verdict"});
-  const auto bes = BreakEvens(prices, *best);
-  for (size_t i = 0; i < bes.size(); ++i) {
-    const auto& b = bes[i];
-    o += "<tr>" + Td(Esc(b.cloud)) + Td(Esc(prices.cloud[i].as_of)) + Td(Num(b.cloud_usd_per_1m), true) +
-         TdOpt(b.million_tokens, b.verdict) + Td(Num(b.capacity_million_tokens), true) + Td(Esc(b.verdict)) + "</tr>\n";
+       Th({"cloud API", "price date", "source", "output $/1M", "edge $/1M", "break-even (tokens/day)",
+           "device capacity (tokens/day)", "verdict"});
+  for (const auto& b : BreakEvens(prices, *best)) {
+    o += "<tr>" + Td(Esc(b.cloud)) + Td(Esc(b.date)) + Td(Esc(b.source)) + Td(Num(b.cloud_usd_per_1m), true) +
+         TdOpt(b.edge_usd_per_1m, "absent") +
+         (b.tokens_per_day ? Td(FormatTokenCount(*b.tokens_per_day), true)
+                           : Td(AbsentHtml(b.verdict.substr(0, b.verdict.find(':'))))) +
+         Td(FormatTokenCount(b.capacity_tokens_per_day), true) + Td(Esc(b.verdict)) + "</tr>\n";
   }
-  if (bes.empty()) o += "<tr><td colspan=\"6\">" + AbsentHtml("no cloud prices in the study ([[prices.cloud]])") + "</td></tr>";
+  if (prices.cloud.empty()) {
+    o += "<tr><td colspan=\"8\">" + AbsentHtml("no cloud prices (an empty price table)") + "</td></tr>";
+  }
   return o + "</table>\n";
 }
 

@@ -78,10 +78,17 @@ std::string RenderMarkdown(const ReportInput& in) {
       if (p.tokens_per_j > best->tokens_per_j) best = &p;
     }
     const auto cost = EdgeCost(in.study.settings->prices, best->tokens_per_s, best->joules_per_token);
+    const Prices& pr = in.study.settings->prices;
     o += "Most efficient configuration " + Cell(best->label) + ": " + Opt(cost.total_usd_per_1m, cost.reason) +
-         " USD per 1M tokens at the edge.\n\n";
+         " USD per 1M tokens at the edge (device " + (pr.device_usd ? FormatNumber(*pr.device_usd) + " USD" : "price absent") +
+         " over " + FormatNumber(pr.amortisation_years) + " years at duty cycle " + FormatNumber(pr.duty_cycle) +
+         ", electricity " +
+         (pr.electricity_usd_per_kwh ? FormatNumber(*pr.electricity_usd_per_kwh) + " USD/kWh" : "price absent") +
+         "; cloud prices from " + Cell(pr.cloud_table.empty() ? "the study" : pr.cloud_table) +
+         (pr.overrides.empty() ? "" : "; overridden: " + Cell(pr.overrides)) + ").\n\n";
     for (const auto& b : BreakEvens(in.study.settings->prices, *best)) {
-      o += "- " + Cell(b.cloud) + " (" + FormatNumber(b.cloud_usd_per_1m) + " USD/1M output): " + Cell(b.verdict) + "\n";
+      o += "- " + Cell(b.cloud) + " (" + FormatNumber(b.cloud_usd_per_1m) + " USD/1M output, " + Cell(b.date) +
+           "): " + Cell(b.verdict) + "\n";
     }
   }
 

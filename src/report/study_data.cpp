@@ -1,5 +1,8 @@
 #include "report/study_data.h"
 
+#include <cmath>
+#include <cstdio>
+
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +37,7 @@ std::string Str(const json& j, const char* name) { return j.value(name, std::str
 json ToJson(const VariantInfo& v) {
   json j{{"model_path", v.model_path}, {"label", v.label}, {"origin", v.origin}, {"weight_type", v.weight_type}};
   PutOpt(j, "bits_per_weight", v.bits_per_weight);
+  PutOpt(j, "roofline_decode_tokens_per_s", v.roofline_decode_tokens_per_s);
   return j;
 }
 VariantInfo VariantFrom(const json& j) {
@@ -43,17 +47,20 @@ VariantInfo VariantFrom(const json& j) {
   v.origin = Str(j, "origin");
   v.weight_type = Str(j, "weight_type");
   v.bits_per_weight = GetOpt<double>(j, "bits_per_weight");
+  v.roofline_decode_tokens_per_s = GetOpt<double>(j, "roofline_decode_tokens_per_s");
   return v;
 }
 
 json ToJson(const StudySettings& s) {
   json cloud = json::array();
   for (const auto& c : s.prices.cloud) {
-    cloud.push_back({{"name", c.name}, {"input_usd_per_1m", c.input_usd_per_1m},
-                     {"output_usd_per_1m", c.output_usd_per_1m}, {"as_of", c.as_of}, {"source", c.source}});
+    cloud.push_back({{"provider", c.provider}, {"model", c.model}, {"input_usd_per_mtok", c.input_usd_per_mtok},
+                     {"output_usd_per_mtok", c.output_usd_per_mtok}, {"date", c.date}, {"source", c.source},
+                     {"note", c.note}});
   }
   json prices{{"amortisation_years", s.prices.amortisation_years}, {"duty_cycle", s.prices.duty_cycle},
-              {"cloud", cloud}, {"note", s.prices.note}};
+              {"cloud", cloud}, {"cloud_table", s.prices.cloud_table}, {"note", s.prices.note},
+              {"overrides", s.prices.overrides}};
   PutOpt(prices, "device_usd", s.prices.device_usd);
   PutOpt(prices, "electricity_usd_per_kwh", s.prices.electricity_usd_per_kwh);
   json budget{{"memory_basis", s.budget.memory_basis}};
@@ -61,9 +68,12 @@ json ToJson(const StudySettings& s) {
   PutOpt(budget, "power_watts", s.budget.power_watts);
   json variants = json::array();
   for (const auto& v : s.variants) variants.push_back(ToJson(v));
+  json timing = json::array();
+  for (const auto& [phase, seconds] : s.phase_seconds) timing.push_back({{"phase", phase}, {"seconds", seconds}});
   return {{"name", s.name}, {"config_text", s.config_text}, {"device_profile", s.device_profile},
           {"device_name", s.device_name}, {"energy_source", s.energy_source}, {"energy_note", s.energy_note},
-          {"quality_note", s.quality_note}, {"cli_flags_json", s.cli_flags_json}, {"budget", budget}, {"prices", prices}, {"variants", variants}};
+          {"quality_note", s.quality_note}, {"cli_flags_json", s.cli_flags_json}, {"budget", budget}, {"prices", prices}, {"variants", variants},
+          {"phase_seconds", timing}, {"roofline_note", s.roofline_note}};
 }
 
 StudySettings SettingsFrom(const json& j) {
@@ -86,15 +96,71 @@ StudySettings SettingsFrom(const json& j) {
   s.prices.amortisation_years = p.value("amortisation_years", 3.0);
   s.prices.duty_cycle = p.value("duty_cycle", 0.5);
   s.prices.note = Str(p, "note");
+  s.prices.cloud_table = Str(p, "cloud_table");
+  s.prices.overrides = Str(p, "overrides");
   for (const auto& c : p.value("cloud", json::array())) {
-    s.prices.cloud.push_back({Str(c, "name"), c.value("input_usd_per_1m", 0.0), c.value("output_usd_per_1m", 0.0),
-                              Str(c, "as_of"), Str(c, "source")});
+    CloudPrice cp;
+    if (c.contains("model")) {
+      cp.provider = Str(c, "provider");
+      cp.model = Str(c, "model");
+      cp.input_usd_per_mtok = c.value("input_usd_per_mtok", 0.0);
+      cp.output_usd_per_mtok = c.value("output_usd_per_mtok", 0.0);
+      cp.date = Str(c, "date");
+      cp.note = Str(c, "note");
+    } else {
+      // Stores written before the price table: one "name" and "as_of".
+      cp.model = Str(c, "name");
+      cp.input_usd_per_mtok = c.value("input_usd_per_1m", 0.0);
+      cp.output_usd_per_mtok = c.value("output_usd_per_1m", 0.0);
+      cp.date = Str(c, "as_of");
+    }
+    cp.source = Str(c, "source");
+    s.prices.cloud.push_back(cp);
   }
   for (const auto& v : j.value("variants", json::array())) s.variants.push_back(VariantFrom(v));
+  s.roofline_note = Str(j, "roofline_note");
+  for (const auto& t : j.value("phase_seconds", json::array())) {
+    s.phase_seconds.emplace_back(Str(t, "phase"), t.value("seconds", 0.0));
+  }
   return s;
 }
 
 }  // namespace
+
+Status ApplyPriceOverrides(const PriceOverrides& o, Prices* prices) {
+  std::string done;
+  auto check = [&](const std::optional<double>& v, const char* flag, double lo, bool lo_open, double hi,
+                   const char* expected, auto apply) -> Status {
+    if (!v) return Status::Ok();
+    const bool ok = std::isfinite(*v) && (lo_open ? *v > lo : *v >= lo) && *v <= hi;
+    if (!ok) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%g", *v);
+      return InvalidArgumentError(std::string(flag) + ": expected " + expected + ", got " + buf);
+    }
+    apply(*v);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s%s %g", done.empty() ? "" : ", ", flag, *v);
+    done += buf;
+    return Status::Ok();
+  };
+  EDGELM_RETURN_IF_ERROR(check(o.device_usd, "--device-price", 0, false, 1e9, "a price in USD >= 0",
+                               [&](double v) { prices->device_usd = v; }));
+  EDGELM_RETURN_IF_ERROR(check(o.lifetime_years, "--lifetime-years", 0, true, 100, "years in (0, 100]",
+                               [&](double v) { prices->amortisation_years = v; }));
+  EDGELM_RETURN_IF_ERROR(check(o.duty_cycle, "--duty-cycle", 0, true, 1,
+                               "a fraction of the day in (0, 1] (0.5 = generating 12 h a day)",
+                               [&](double v) { prices->duty_cycle = v; }));
+  EDGELM_RETURN_IF_ERROR(check(o.electricity_usd_per_kwh, "--electricity-price", 0, false, 1e3, "USD per kWh >= 0",
+                               [&](double v) { prices->electricity_usd_per_kwh = v; }));
+  if (!o.cloud_table.empty()) {
+    EDGELM_ASSIGN_OR_RETURN(prices->cloud, analysis::LoadCloudPrices(o.cloud_table));
+    prices->cloud_table = o.cloud_table;
+    done += (done.empty() ? "" : ", ") + std::string("--price-table ") + o.cloud_table;
+  }
+  if (!done.empty()) prices->overrides = prices->overrides.empty() ? done : prices->overrides + "; then " + done;
+  return Status::Ok();
+}
 
 std::optional<double> EnergyRecord::tokens_per_joule() const {
   if (!joules || *joules <= 0 || tokens <= 0) return std::nullopt;

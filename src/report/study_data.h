@@ -15,8 +15,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "analysis/cost.h"
 #include "core/status.h"
 
 struct sqlite3;
@@ -81,13 +83,13 @@ struct VariantInfo {
   std::string origin;       // "synth:smollm2-135m" or the file it was given as
   std::string weight_type;
   std::optional<double> bits_per_weight;
+  // Roofline upper bound of decode at position 0 (analysis::Fit: memory bandwidth /
+  // bytes read per token); absent without a bandwidth figure (StudySettings::roofline_note).
+  std::optional<double> roofline_decode_tokens_per_s;
 };
 
-struct CloudPrice {
-  std::string name;
-  double input_usd_per_1m = 0, output_usd_per_1m = 0;
-  std::string as_of, source;
-};
+// A cloud API's dated list price: the analysis layer's record (data/prices/README.md).
+using CloudPrice = analysis::CloudPrice;
 
 struct Prices {
   std::optional<double> device_usd;
@@ -95,8 +97,26 @@ struct Prices {
   double duty_cycle = 0.5;  // fraction of the time the device generates
   std::optional<double> electricity_usd_per_kwh;
   std::vector<CloudPrice> cloud;
+  std::string cloud_table;  // where the cloud prices came from (a file, or the study's own entries)
   std::string note;         // where the prices come from
+  std::string overrides;    // command-line flags that replaced the study's prices, "" when none
 };
+
+// Command-line replacements for the study's prices (`edgelm study` and `edgelm report`
+// take the same flags); an absent field keeps the study's value.
+struct PriceOverrides {
+  std::optional<double> device_usd;               // --device-price
+  std::optional<double> lifetime_years;           // --lifetime-years
+  std::optional<double> duty_cycle;               // --duty-cycle
+  std::optional<double> electricity_usd_per_kwh;  // --electricity-price
+  std::string cloud_table;                        // --price-table: a data/prices-format file
+  bool empty() const {
+    return !device_usd && !lifetime_years && !duty_cycle && !electricity_usd_per_kwh && cloud_table.empty();
+  }
+};
+// Checks each value's range (InvalidArgument naming the flag) and loads the price table
+// (its errors name the file and entry); records what was replaced in `prices->overrides`.
+Status ApplyPriceOverrides(const PriceOverrides& o, Prices* prices);
 
 struct Budget {
   std::optional<uint64_t> memory_bytes;  // usable memory for the model
@@ -117,6 +137,12 @@ struct StudySettings {
   // Command-line options of `edgelm study` that change the grid (--quick, quality
   // models...), as JSON, so that --resume continues the same study.
   std::string cli_flags_json;
+  // Wall time of the study's phases in the session that wrote the report (a resumed
+  // study: the resuming session), for the run context; empty when not recorded.
+  std::vector<std::pair<std::string, double>> phase_seconds;
+  // Where the roofline bound's bandwidth comes from (device, figure, provenance), or why
+  // there is no bound.
+  std::string roofline_note;
 };
 
 struct StudyData {

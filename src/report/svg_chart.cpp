@@ -144,6 +144,7 @@ std::string RenderChart(const ChartSpec& spec) {
     }
   } else {
     for (double t : NiceTicks(xr.lo, xr.hi, 8)) {
+      if (spec.x_integer && t != std::floor(t)) continue;
       o += "<line class=\"tick\" x1=\"" + Num(X(t)) + "\" x2=\"" + Num(X(t)) + "\" y1=\"" + Num(top + h) + "\" y2=\"" +
            Num(top + h + 5) + "\"/><text x=\"" + Num(X(t)) + "\" y=\"" + Num(top + h + 18) +
            "\" text-anchor=\"middle\">" + FormatNumber(t) + "</text>";

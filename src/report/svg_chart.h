@@ -49,6 +49,7 @@ struct ChartSpec {
   // Categorical x axis: point x values are indices into these names.
   std::vector<std::string> x_categories;
   bool x_from_zero = false, y_from_zero = true;
+  bool x_integer = false;          // ticks at whole numbers only (thread counts)
   int width = 760, height = 340;
 };
 

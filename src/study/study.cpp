@@ -11,7 +11,13 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
+#include "analysis/bandwidth.h"
+#include "analysis/cost.h"
+#include "analysis/device.h"
+#include "analysis/fit.h"
+#include "bench/energy.h"
 #include "bench/engine_target.h"
 #include "bench/results_store.h"
 #include "bench/runner.h"
@@ -20,7 +26,9 @@
 #include "edgelm/engine.h"
 #include "eval/perplexity.h"
 #include "study/model_prep.h"
-#include "study/recording_target.h"
+#include "gguf/gguf_reader.h"
+#include "telemetry/device_profile.h"
+#include "telemetry/sysfs.h"
 #include "telemetry/telemetry.h"
 
 namespace edgelm::study {
@@ -110,24 +118,55 @@ std::vector<BenchConfig> BuildGrid(const StudyConfig& c, const std::vector<Prepa
   return grid;
 }
 
-// Energy of the measured repetitions of one configuration: the window from the first
-// measured span to the last (gaps between repetitions, a few microseconds of Reset,
-// included), one record per source and phase.
-void RecordEnergy(const BenchConfig& c, const std::vector<RecordedSpan>& spans, const telemetry::Telemetry* t,
-                  const std::string& no_energy_reason, int64_t t0_ns, report::StudyStore& store, int64_t run_id) {
-  for (auto kind : {RecordedSpan::kPrefill, RecordedSpan::kDecode, RecordedSpan::kRequest}) {
-    std::vector<RecordedSpan> of_kind;
-    for (const auto& s : spans) {
-      if (s.kind == kind) of_kind.push_back(s);
+// One phase of a configuration as the study measures its energy: the window from the
+// first measured span to the last.
+struct EnergyWindow {
+  std::string phase;
+  int64_t start_ns = 0, end_ns = 0;
+  int64_t tokens = 0;
+};
+
+// The energy windows of one configuration's measured repetitions, from the bench layer's
+// span log (bench::SelectMeasuredSpans skips the warmups). The window runs from the
+// first measured span to the last, gaps between repetitions (a few microseconds of
+// Reset) included: a sensor sampling every 100 ms cannot resolve one 20 ms decode, but
+// it resolves the repetitions back to back (docs/REPORT.md "Energy").
+// A request test is one "request" window, prompt text in to the last token, per
+// generated token: its prefill and decode alternate within the window, so splitting it
+// into two windows would count each repetition's prefill in the decode window.
+std::vector<EnergyWindow> EnergyWindows(const BenchConfig& c, const std::vector<bench::RecordedSpan>& log) {
+  const bench::PhaseSpans m = bench::SelectMeasuredSpans(log, c.warmups);
+  std::vector<EnergyWindow> out;
+  auto window = [](const std::string& phase, const std::vector<bench::RecordedSpan>& spans) {
+    EnergyWindow w{phase, spans.front().start_ns, spans.back().end_ns, 0};
+    for (const auto& s : spans) w.tokens += s.tokens;
+    return w;
+  };
+  if (c.kind == TestKind::kRequest) {
+    if (m.prefill.empty()) return out;
+    EnergyWindow w{"request", m.prefill.front().start_ns, m.prefill.back().end_ns, 0};
+    // Generated tokens: the first token closes each request's prefill span, the rest are
+    // its decode span's.
+    w.tokens = static_cast<int64_t>(m.prefill.size());
+    for (const auto& s : m.decode) {
+      w.tokens += s.tokens;
+      w.end_ns = std::max(w.end_ns, s.end_ns);
     }
-    if (of_kind.empty()) continue;
-    // Warmups come first: the measured repetitions are the last `repetitions` spans.
-    const size_t n = std::min<size_t>(of_kind.size(), static_cast<size_t>(c.repetitions));
-    std::vector<RecordedSpan> measured(of_kind.end() - static_cast<std::ptrdiff_t>(n), of_kind.end());
-    const int64_t a = measured.front().start_ns, b = measured.back().end_ns;
-    int64_t tokens = 0;
-    for (const auto& s : measured) tokens += s.tokens;
-    const std::string phase = kind == RecordedSpan::kPrefill ? "prefill" : kind == RecordedSpan::kDecode ? "decode" : "request";
+    out.push_back(w);
+    return out;
+  }
+  if (!m.prefill.empty()) out.push_back(window("prefill", m.prefill));
+  if (!m.decode.empty()) out.push_back(window("decode", m.decode));
+  return out;
+}
+
+// Energy of one configuration: one record per window and source.
+void RecordEnergy(const BenchConfig& c, const std::vector<bench::RecordedSpan>& spans, const telemetry::Telemetry* t,
+                  const std::string& no_energy_reason, int64_t t0_ns, report::StudyStore& store, int64_t run_id) {
+  for (const EnergyWindow& w : EnergyWindows(c, spans)) {
+    const int64_t a = w.start_ns, b = w.end_ns;
+    const std::string& phase = w.phase;
+    const int64_t tokens = w.tokens;
     (void)store.AddPhase(run_id, {c.Key(), phase, double(a - t0_ns) * 1e-9, double(b - t0_ns) * 1e-9});
     if (!t) {
       report::EnergyRecord e;
@@ -266,6 +305,53 @@ void RunQuality(const StudyConfig& c, const std::vector<PreparedModel>& models, 
   (void)store.AddPhase(run_id, {"quality", "quality", double(qa - t0_ns) * 1e-9, double(MonotonicNs() - t0_ns) * 1e-9});
 }
 
+// The roofline bound of decode for each model file (analysis::Fit on the study's device
+// profile; "this-machine" has no published bandwidth, so a 256 MiB read is measured, as
+// `edgelm fit` does). A missing figure leaves the bound absent with the note saying why:
+// the study goes on.
+void AddRooflineBounds(const StudyConfig& c, int n_threads, report::StudySettings& settings,
+                       const std::function<void(const std::string&)>& log) {
+  const telemetry::SysfsRoot root = telemetry::SysfsRoot::FromFlagOrEnv("");
+  const std::string spec = c.device_profile.substr(0, c.device_profile.find(':'));  // "id:mode" -> "id"
+  auto profile = telemetry::SelectDeviceProfile(spec, telemetry::DeviceProfileDir(), root);
+  if (!profile.ok()) {
+    settings.roofline_note = "no roofline bound: " + profile.status().message();
+    return;
+  }
+  const bool is_file = spec.size() > 5 && spec.substr(spec.size() - 5) == ".toml";
+  auto device = analysis::FindDeviceSpec(is_file ? spec : profile->id, telemetry::DeviceProfileDir(), root);
+  if (!device.ok()) {
+    settings.roofline_note = "no roofline bound: " + device.status().message();
+    return;
+  }
+  if (!device->memory_bandwidth_bytes_per_s && device->id() == "this-machine") {
+    log("measuring this machine's memory read bandwidth for the roofline bound (256 MiB)");
+    auto bw = analysis::MeasureReadBandwidth(256u << 20, n_threads, 4);
+    if (bw.ok()) device->memory_bandwidth_bytes_per_s = *bw;
+  }
+  if (!device->memory_bandwidth_bytes_per_s) {
+    settings.roofline_note = "no roofline bound: device profile '" + device->id() + "' has no memory bandwidth figure";
+    return;
+  }
+  const analysis::Figure& bw = *device->memory_bandwidth_bytes_per_s;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f GB/s", bw.value / 1e9);
+  settings.roofline_note = "memory bandwidth " + std::string(buf) + " (" + analysis::ProvenanceName(bw.provenance) +
+                           (bw.source.empty() ? "" : ": " + bw.source) + ", device profile '" + device->id() +
+                           "') / bytes read per generated token at position 0";
+  for (auto& v : settings.variants) {
+    auto file = GgufFile::Open(v.model_path);
+    if (!file.ok()) continue;
+    auto shape = analysis::ShapeFromGguf(**file);
+    if (!shape.ok()) continue;
+    analysis::FitOptions fo;
+    fo.n_ctx = c.contexts.front();
+    fo.n_threads = n_threads;
+    auto fit = analysis::Fit(*shape, *device, fo);
+    if (fit.ok()) v.roofline_decode_tokens_per_s = fit->predicted_decode_tokens_per_s_start;
+  }
+}
+
 }  // namespace
 
 Result<StoredStudy> LoadStoredStudy(const std::string& db_path, int64_t run_id) {
@@ -288,7 +374,25 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
     EDGELM_ASSIGN_OR_RETURN(out.db_path, bench::DefaultResultsDbPath());
   }
 
+  // Prices first: a bad price table or flag should fail before minutes of synthesis.
+  // One source of cloud prices: the study's own entries, else its cloud_table, else the
+  // shipped table; then the command-line overrides.
+  report::Prices prices = c.prices;
+  if (prices.cloud.empty() && o.price_overrides.cloud_table.empty()) {
+    const std::string table = c.cloud_table.empty() ? analysis::DefaultCloudPriceFile() : c.cloud_table;
+    EDGELM_ASSIGN_OR_RETURN(prices.cloud, analysis::LoadCloudPrices(table));
+    prices.cloud_table = table;
+  }
+  EDGELM_RETURN_IF_ERROR(report::ApplyPriceOverrides(o.price_overrides, &prices));
+
+  // Wall time per phase (models, setup, bench, quality, report), printed at the end.
+  int64_t phase_ns = MonotonicNs();
+  auto lap = [&phase_ns] {
+    const int64_t now = MonotonicNs();
+    return double(now - std::exchange(phase_ns, now)) * 1e-9;
+  };
   EDGELM_ASSIGN_OR_RETURN(std::vector<PreparedModel> models, PrepareModels(c, log, o.interrupt));
+  out.models_seconds = lap();
   const std::vector<BenchConfig> grid = BuildGrid(c, models);
   out.n_configs = static_cast<int>(grid.size());
 
@@ -323,7 +427,7 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   settings.cli_flags_json = o.cli_flags_json;
   settings.device_profile = c.device_profile;
   settings.energy_source = c.energy_source;
-  settings.prices = c.prices;
+  settings.prices = prices;
   settings.budget.power_watts = c.power_budget_watts;
   if (c.memory_budget_bytes) {
     settings.budget.memory_bytes = c.memory_budget_bytes;
@@ -377,14 +481,19 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   } else {
     settings.energy_note = no_energy;
   }
+  {
+    int t_max = 1;
+    for (const auto& b : grid) t_max = std::max(t_max, b.n_threads);
+    AddRooflineBounds(c, t_max, settings, log);
+  }
   EDGELM_RETURN_IF_ERROR(study_store->PutSettings(out.run_id, settings));
   log("study run " + std::to_string(out.run_id) + ": " + std::to_string(grid.size()) + " configurations (" +
       std::to_string(done.size()) + " already complete), results in " + out.db_path);
   log("energy: " + settings.energy_note);
 
-  SpanLog spans;
+  bench::SpanLog spans;
   auto engine = bench::MakeEngineTarget();
-  auto target = MakeRecordingTarget(*engine, spans);
+  auto target = bench::MakeSpanRecordingTarget(*engine, spans);
   bench::RunnerOptions ro;
   ro.request_prompt = kRequestPrompt;
   ro.progress = false;
@@ -392,6 +501,7 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   ro.warn = [&](const std::string& w) { log("warning: " + w); };
   for (const auto& m : context.models) ro.model_sha256[m.path] = m.sha256;
   bench::Runner runner(*target, ro);
+  out.setup_seconds = lap();
   const int64_t bench_t0 = MonotonicNs();
   int n_run = 0;
   const int n_todo = static_cast<int>(std::count_if(grid.begin(), grid.end(), [&](const BenchConfig& b) {
@@ -405,7 +515,7 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   // configuration, or after the telemetry stopped.
   struct Pending {
     BenchConfig config;
-    std::vector<RecordedSpan> spans;
+    std::vector<bench::RecordedSpan> spans;
   };
   std::vector<Pending> pending;
   double slowest_interval_ms = c.energy_interval_ms;
@@ -470,11 +580,17 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
     }
   }
   out.n_done = n_run;
+  out.bench_seconds = lap();
   if (!out.interrupted) {
     int threads = 1;
     for (const auto& b : grid) threads = std::max(threads, b.n_threads);
     RunQuality(c, models, threads, bench_t0, *study_store, out.run_id, log, o.interrupt);
   }
+  out.quality_seconds = lap();
+  // The phase times so far go into the report's run context.
+  settings.phase_seconds = {{"models", out.models_seconds}, {"setup", out.setup_seconds},
+                            {"bench", out.bench_seconds}, {"quality", out.quality_seconds}};
+  EDGELM_RETURN_IF_ERROR(study_store->PutSettings(out.run_id, settings));
   if (tel) {
     // Let every sensor take a sample past the last phase, then stop sampling.
     bench::InterruptibleSleep(double(settle_ns) * 1e-9, nullptr);
@@ -491,6 +607,7 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   }
   EDGELM_ASSIGN_OR_RETURN(auto input, report::LoadReportInput(out.db_path, out.run_id));
   EDGELM_ASSIGN_OR_RETURN(out.files, report::WriteReportFiles(input, html));
+  out.report_seconds = lap();
   out.seconds = double(MonotonicNs() - start_ns) * 1e-9;
   return out;
 }

@@ -28,6 +28,7 @@ struct StudyOptions {
   std::string db_path;         // "" -> the default results store
   std::string report_path;     // "" -> <store dir>/reports/study-<run>.html
   std::optional<int64_t> resume_run;
+  report::PriceOverrides price_overrides;  // --device-price ... --price-table
   std::string command_line;
   const std::atomic<bool>* interrupt = nullptr;
   // Progress and notes (one line each); default stderr.
@@ -40,7 +41,11 @@ struct StudyOutcome {
   report::ReportFiles files;
   int n_configs = 0, n_done = 0, n_failed = 0, n_skipped = 0;
   bool interrupted = false;
-  double seconds = 0;
+  double seconds = 0;  // wall time of the whole study
+  // Wall time per phase: models (synthesis, re-quantization), setup (file hashes for the
+  // run context, telemetry start, idle baseline), bench (every configuration), quality,
+  // report (energy attribution, power timeline, HTML and Markdown).
+  double models_seconds = 0, setup_seconds = 0, bench_seconds = 0, quality_seconds = 0, report_seconds = 0;
 };
 
 Result<StudyOutcome> RunStudy(const StudyOptions& options);

@@ -2,9 +2,12 @@
 
 #include <cstdlib>
 #include <set>
+#include <sstream>
 #include <type_traits>
 
 #include <toml++/toml.h>
+
+#include "analysis/cost.h"
 
 namespace edgelm::study {
 namespace {
@@ -215,30 +218,24 @@ Result<StudyConfig> ParseStudyConfig(const std::string& text, const std::string&
     EDGELM_RETURN_IF_ERROR(r.GetDouble("amortisation_years", &c.prices.amortisation_years, 0.01, 100));
     EDGELM_RETURN_IF_ERROR(r.GetDouble("duty_cycle", &c.prices.duty_cycle, 0.0001, 1));
     EDGELM_RETURN_IF_ERROR(r.GetString("note", &c.prices.note));
+    EDGELM_RETURN_IF_ERROR(r.GetString("cloud_table", &c.cloud_table));
     EDGELM_RETURN_IF_ERROR(r.CheckUnknown({"cloud"}));
     if (const toml::node* n = t->get("cloud")) {
-      const toml::array* a = n->as_array();
-      if (!a) return InvalidArgumentError(origin + ": prices.cloud must be an array of tables ([[prices.cloud]])");
-      for (size_t i = 0; i < a->size(); ++i) {
-        const toml::table* ct = (*a)[i].as_table();
-        const std::string where = "prices.cloud[" + std::to_string(i) + "]";
-        if (!ct) return InvalidArgumentError(origin + ": " + where + " must be a table");
-        Reader cr(*ct, where, origin);
-        report::CloudPrice p;
-        p.input_usd_per_1m = -1;
-        p.output_usd_per_1m = -1;
-        EDGELM_RETURN_IF_ERROR(cr.GetString("name", &p.name));
-        EDGELM_RETURN_IF_ERROR(cr.GetDouble("input_usd_per_1m", &p.input_usd_per_1m, 0, 1e6));
-        EDGELM_RETURN_IF_ERROR(cr.GetDouble("output_usd_per_1m", &p.output_usd_per_1m, 0, 1e6));
-        EDGELM_RETURN_IF_ERROR(cr.GetString("as_of", &p.as_of));
-        EDGELM_RETURN_IF_ERROR(cr.GetString("source", &p.source));
-        EDGELM_RETURN_IF_ERROR(cr.CheckUnknown());
-        if (p.name.empty() || p.output_usd_per_1m < 0 || p.as_of.empty()) {
-          return InvalidArgumentError(origin + ": " + where + " needs name, output_usd_per_1m and as_of (prices are dated)");
-        }
-        if (p.input_usd_per_1m < 0) p.input_usd_per_1m = 0;
-        c.prices.cloud.push_back(p);
+      if (!n->is_array_of_tables()) {
+        return InvalidArgumentError(origin + ": prices.cloud must be an array of tables ([[prices.cloud]])");
       }
+      if (!c.cloud_table.empty()) {
+        return InvalidArgumentError(origin + ": give either prices.cloud_table or [[prices.cloud]] entries, not both");
+      }
+      // The entries have the price table's format (data/prices/README.md) and its checks.
+      toml::table doc;
+      doc.insert("price", *n->as_array());
+      std::ostringstream entries;
+      entries << doc;
+      auto cloud = analysis::ParseCloudPrices(entries.str(), origin + " [[prices.cloud]]");
+      if (!cloud.ok()) return InvalidArgumentError(cloud.status().message());
+      c.prices.cloud = *cloud;
+      c.prices.cloud_table = origin + " ([[prices.cloud]])";
     }
   }
   EDGELM_RETURN_IF_ERROR(err);

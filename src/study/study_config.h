@@ -43,7 +43,10 @@ struct StudyConfig {
   // Budgets and prices.
   std::optional<uint64_t> memory_budget_bytes;
   std::optional<double> power_budget_watts;
+  // prices.cloud: the study's own [[prices.cloud]] entries; empty: loaded when the study
+  // runs from `cloud_table`, else the shipped table (analysis::DefaultCloudPriceFile).
   report::Prices prices;
+  std::string cloud_table;
   // Shell command run before each configuration (environment: EDGELM_CONFIG_KEY,
   // EDGELM_MODEL, EDGELM_THREADS, EDGELM_CTX, EDGELM_TEST); its exit code and output are
   // recorded. edgelm itself never changes power settings.

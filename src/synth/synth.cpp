@@ -318,6 +318,10 @@ Result<SynthResult> SynthesizeModel(const SynthOptions& o, const std::string& pa
   }
   EDGELM_RETURN_IF_ERROR(w.Begin(path));
   for (size_t i = 0; i < tensors.size(); ++i) {
+    if (o.cancel && o.cancel->load()) {
+      return CancelledError("synthesis of '" + path + "' interrupted after " + std::to_string(i) + " of " +
+                            std::to_string(tensors.size()) + " tensors; the partial file was removed");
+    }
     EDGELM_RETURN_IF_ERROR(WriteTensorData(tensors[i], types[i], i, o, &w));
     if (progress) progress({i + 1, tensors.size(), w.bytes_written(), w.file_size_bytes()});
   }

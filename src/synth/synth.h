@@ -9,6 +9,7 @@
 // Non-goals: meaningful text (the weights are noise); architectures beyond llama/qwen2.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -119,6 +120,9 @@ struct SynthOptions {
   // byte vocabulary. `vocab_source` must outlive the call.
   const GgufFile* vocab_source = nullptr;
   std::optional<VocabMetadata> vocab;
+  // Checked between tensors: when set, the partial file is removed and the result is
+  // kCancelled (a multi-gigabyte synthesis interrupted with Ctrl-C leaves nothing behind).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Sets every metadata key: general.*, {arch}.* hyperparameters, tokenizer.*.

@@ -172,6 +172,19 @@ TEST(PriceTableTest, BadTablesAreErrors) {
   auto syntax = LoadCloudPrices(write("syntax.toml", "[[price]\nmodel="));
   ASSERT_FALSE(syntax.ok());
   EXPECT_NE(syntax.status().message().find("line 1"), std::string::npos);
+  // A misspelt key is an error, not a silently dropped price.
+  auto typo = ParseCloudPrices(
+      "[[price]]\nprovider='p'\nmodel='m'\ninput_usd_per_mtok=1\noutput_usd_per_mtok=2\ndate='d'\nsource='s'\n"
+      "outptu_usd_per_mtok=3\n",
+      "inline");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("inline entry 1: unknown key 'outptu_usd_per_mtok'"), std::string::npos)
+      << typo.status().message();
+  auto ok = ParseCloudPrices(
+      "[[price]]\nprovider='p'\nmodel='m'\ninput_usd_per_mtok=1\noutput_usd_per_mtok=2\ndate='d'\nsource='s'\n",
+      "inline");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_DOUBLE_EQ((*ok)[0].output_usd_per_mtok, 2);
 }
 
 }  // namespace

@@ -265,9 +265,29 @@ TEST(GgufWriter, UnfinishedFileIsRemoved) {
     ASSERT_TRUE(w.Begin(path).ok());
     const float x = 0;
     ASSERT_TRUE(w.Write(&x, 4).ok());
-    EXPECT_TRUE(std::filesystem::exists(path));
+    // Until Finish() the data lives under a name that says it is incomplete, so a process
+    // killed here never leaves a truncated file under the final name.
+    EXPECT_FALSE(std::filesystem::exists(path));
+    EXPECT_TRUE(std::filesystem::exists(path + ".partial"));
   }
   EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+}
+
+TEST(GgufWriter, FinishRenamesThePartialFile) {
+  TempDir dir;
+  const std::string path = dir.File("done.gguf");
+  GgufWriter w;
+  ASSERT_TRUE(w.AddTensor("a", GgmlType::kF32, {4}).ok());
+  ASSERT_TRUE(w.Begin(path).ok());
+  const float x[4] = {1, 2, 3, 4};
+  ASSERT_TRUE(w.Write(x, sizeof x).ok());
+  ASSERT_TRUE(w.Finish().ok());
+  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+  auto f = GgufFile::Open(path);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ((*f)->tensors().size(), 1u);
 }
 
 TEST(GgufWriter, CannotCreateInMissingDirectory) {

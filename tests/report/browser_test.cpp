@@ -69,8 +69,8 @@ TEST_F(BrowserTest, ReportLoadsWithoutErrorsAndChartsHaveTheirPoints) {
   ASSERT_TRUE(std::regex_search(dom, m, std::regex("id=\"js-errors\" data-count=\"(\\d+)\"[^>]*>([^<]*)<")));
   EXPECT_EQ(m[1].str(), "0") << "script errors: " << m[2].str();
   ASSERT_TRUE(std::regex_search(dom, m, std::regex("id=\"self-check\"[^>]*data-charts=\"(\\d+)\"[^>]*>([^<]*)<")));
-  // throughput, efficiency, memory, ppl, kld, threads, itl, power, cost.
-  EXPECT_EQ(m[1].str(), "9");
+  // throughput, efficiency, memory, memory breakdown, ppl, kld, threads, itl, power, cost.
+  EXPECT_EQ(m[1].str(), "10") << m[2].str();
   auto counts = nlohmann::json::parse(m[2].str(), nullptr, false);
   ASSERT_TRUE(counts.is_object()) << m[2].str();
   EXPECT_EQ(counts.value("pp", 0), 2);
@@ -81,6 +81,10 @@ TEST_F(BrowserTest, ReportLoadsWithoutErrorsAndChartsHaveTheirPoints) {
   EXPECT_EQ(counts.value("kld_mean", 0), 1);
   EXPECT_EQ(counts.value("power-0", 0), 12);
   EXPECT_EQ(counts.value("mem-m-F16", 0), 1);
+  // The breakdown at the largest context (256): only the Q4_0 file measured it.
+  EXPECT_EQ(counts.value("memparts-weights", 0), 1);
+  EXPECT_EQ(counts.value("memparts-kv", 0), 1);
+  EXPECT_EQ(counts.value("memparts-scratch", 0), 1);
   EXPECT_EQ(counts.value("thr-m-F16-64", 0), 2);
   // Escaped text arrives as text: no injected element exists in the parsed DOM.
   EXPECT_EQ(dom.find("<script>alert"), std::string::npos);

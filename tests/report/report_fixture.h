@@ -135,8 +135,11 @@ inline Fixture MakeStore(const std::string& db) {
   s.prices.amortisation_years = 3;
   s.prices.duty_cycle = 0.5;
   s.prices.electricity_usd_per_kwh = 0.36;
-  s.prices.cloud = {{"cheap-api", 0.1, 0.5, "2025-01", "list"}, {"dear-api " + std::string(kEvil), 1, 10, "2025-01", "list"}};
-  s.variants = {{f16, "m F16", "synth:m", "F16", 16.0}, {q4, std::string("m Q4_0 ") + kEvil, "synth:m", "Q4_0", 4.5}};
+  s.prices.cloud = {{"Cheap", "cheap-api", 0.1, 0.5, "2025-01-01", "https://cheap.example/pricing", ""},
+                    {"Dear", "dear-api " + std::string(kEvil), 1, 10, "2025-01-01", "https://dear.example/pricing", ""}};
+  s.prices.cloud_table = "prices.toml";
+  s.variants = {{f16, "m F16", "synth:m", "F16", 16.0, 40.0}, {q4, std::string("m Q4_0 ") + kEvil, "synth:m", "Q4_0", 4.5}};
+  s.roofline_note = "memory bandwidth 1.0 GB/s (measured)";
   EXPECT_TRUE((*ss)->PutSettings(f.run_id, s).ok());
   const double jpt[] = {0, 0.5, 0.4, 0, 0.2, 0.25, 0.25};
   for (size_t i = 0; i < 7; ++i) {

@@ -109,20 +109,91 @@ TEST(FindingsTest, EdgeCostAndBreakEven) {
   ASSERT_TRUE(c.total_usd_per_1m);
   EXPECT_NEAR(*c.capex_usd_per_1m, 100 / 315.576, 1e-4);
   EXPECT_NEAR(*c.energy_usd_per_1m, 0.36, 1e-12);
-  prices.cloud = {{"api", 0, 1.36, "", ""}, {"free", 0, 0.1, "", ""}};
+  prices.cloud = {{"Acme", "api", 0, 1.36, "2026-01-02", "https://acme.example/pricing", ""},
+                  {"Acme", "free", 0, 0.1, "2026-01-02", "https://acme.example/pricing", ""},
+                  {"Acme", "dear", 0, 1000.36, "2026-01-02", "https://acme.example/pricing", ""}};
   EfficiencyPoint p;
   p.tokens_per_s = 10;
   p.joules_per_token = 3.6;
   auto be = BreakEvens(prices, p);
-  ASSERT_EQ(be.size(), 2u);
-  ASSERT_TRUE(be[0].million_tokens);
-  EXPECT_NEAR(*be[0].million_tokens, 100.0, 1e-9);  // 100 $ / (1.36 - 0.36) $/1M
-  EXPECT_FALSE(be[1].million_tokens);
+  ASSERT_EQ(be.size(), 3u);
+  EXPECT_EQ(be[0].cloud, "Acme api");
+  EXPECT_EQ(be[0].date, "2026-01-02");
+  // Per day: device 100 $ / 365.25 days = 0.273785 $/day; the API saves
+  // (1.36 - 0.36) $ per 1M tokens over the edge's energy -> 273785 tokens/day, within
+  // the 864000 tokens/day the device generates at 10 tokens/s.
+  ASSERT_TRUE(be[0].tokens_per_day) << be[0].verdict;
+  EXPECT_NEAR(*be[0].tokens_per_day, 100 / 365.25 * 1e6, 1e-3);
+  EXPECT_NEAR(be[0].capacity_tokens_per_day, 864000, 1e-9);
+  EXPECT_NE(be[0].verdict.find("edge is cheaper above"), std::string::npos) << be[0].verdict;
+  ASSERT_TRUE(be[0].edge_usd_per_1m);
+  EXPECT_NEAR(*be[0].edge_usd_per_1m, 100 / 315.576 + 0.36, 1e-4);
+  EXPECT_FALSE(be[1].tokens_per_day);
   EXPECT_NE(be[1].verdict.find("never"), std::string::npos);
+  // 0.273785 $/day / 1000 $/1M = 274 tokens/day.
+  ASSERT_TRUE(be[2].tokens_per_day);
+  EXPECT_NEAR(*be[2].tokens_per_day, 100 / 365.25 * 1e3, 1e-6);
+  prices.device_usd.reset();
+  auto no_device = BreakEvens(prices, p);
+  EXPECT_FALSE(no_device[0].tokens_per_day);
+  EXPECT_NE(no_device[0].verdict.find("device price"), std::string::npos) << no_device[0].verdict;
   Prices none;
   auto missing = EdgeCost(none, 10, 1);
   EXPECT_FALSE(missing.total_usd_per_1m);
   EXPECT_NE(missing.reason.find("electricity"), std::string::npos);
+}
+
+TEST(FindingsTest, PriceOverridesCheckRangesAndLoadTheTable) {
+  Prices prices;
+  prices.device_usd = 800;
+  prices.cloud = {{"Acme", "api", 0, 1, "2026-01-02", "https://acme.example", ""}};
+  PriceOverrides o;
+  o.device_usd = 80;
+  o.lifetime_years = 5;
+  o.duty_cycle = 0.25;
+  o.electricity_usd_per_kwh = 0.1;
+  o.cloud_table = EDGELM_SOURCE_DIR "/data/prices/cloud_api.toml";
+  ASSERT_TRUE(ApplyPriceOverrides(o, &prices).ok());
+  EXPECT_EQ(*prices.device_usd, 80);
+  EXPECT_EQ(prices.amortisation_years, 5);
+  EXPECT_EQ(prices.duty_cycle, 0.25);
+  EXPECT_EQ(*prices.electricity_usd_per_kwh, 0.1);
+  EXPECT_EQ(prices.cloud_table, o.cloud_table);
+  ASSERT_GE(prices.cloud.size(), 2u);  // the shipped table replaced the one entry
+  EXPECT_EQ(prices.cloud[0].model, "gpt-4o-mini");
+  EXPECT_NE(prices.overrides.find("--device-price 80"), std::string::npos) << prices.overrides;
+  EXPECT_NE(prices.overrides.find("--price-table"), std::string::npos) << prices.overrides;
+  // Nothing given: nothing changes, nothing is recorded.
+  Prices same = prices;
+  same.overrides.clear();
+  ASSERT_TRUE(ApplyPriceOverrides({}, &same).ok());
+  EXPECT_TRUE(same.overrides.empty());
+  struct Bad {
+    PriceOverrides o;
+    const char* flag;
+  };
+  Bad bad[4];
+  bad[0].o.device_usd = -1;
+  bad[0].flag = "--device-price";
+  bad[1].o.lifetime_years = 0;
+  bad[1].flag = "--lifetime-years";
+  bad[2].o.duty_cycle = 1.5;
+  bad[2].flag = "--duty-cycle";
+  bad[3].o.electricity_usd_per_kwh = std::nan("");
+  bad[3].flag = "--electricity-price";
+  for (const auto& b : bad) {
+    Prices p = prices;
+    Status st = ApplyPriceOverrides(b.o, &p);
+    ASSERT_FALSE(st.ok()) << b.flag;
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find(b.flag), std::string::npos) << st.message();
+  }
+  PriceOverrides missing;
+  missing.cloud_table = "/nonexistent/prices.toml";
+  Prices p = prices;
+  Status st = ApplyPriceOverrides(missing, &p);
+  EXPECT_EQ(st.code(), StatusCode::kNotFound);
+  EXPECT_NE(st.message().find("/nonexistent/prices.toml"), std::string::npos);
 }
 
 class ReportTest : public ::testing::Test {
@@ -169,6 +240,17 @@ TEST_F(ReportTest, ContextComesFirstAndRecommendationsLast) {
   EXPECT_LT(throughput, cost);
   EXPECT_LT(cost, recs);
   EXPECT_NE(html_.find("Warning: governor is &lt;powersave&gt;"), std::string::npos);
+}
+
+TEST_F(ReportTest, DecodeAgainstTheRooflineBound) {
+  // m F16: decode with the most threads (2) at ctx 64 is 18 tokens/s, the bound 40:
+  // 45%. The Q4_0 file has no bound: absent, not 0.
+  const size_t at = html_.find("Decode against the roofline bound");
+  ASSERT_NE(at, std::string::npos);
+  const std::string table = html_.substr(at, html_.find("</table>", at) - at);
+  EXPECT_NE(table.find("memory bandwidth 1.0 GB/s (measured)"), std::string::npos);
+  EXPECT_NE(table.find("<td class=\"num\">45.0%</td>"), std::string::npos) << table;
+  EXPECT_NE(table.find("absent: no bound"), std::string::npos) << table;
 }
 
 TEST_F(ReportTest, ChartsHaveOneMarkPerMeasuredPoint) {

@@ -59,6 +59,10 @@ TEST(StudyCliTest, QuickDefaultStudyEndToEnd) {
     EXPECT_TRUE(fs::exists(dir / "cache" / "edgelm" / (std::string("stories15m-") + t + ".gguf"))) << t;
   }
   EXPECT_EQ(Count(err, "ETA"), 12u) << err;  // 3 files x (pp + tg + tg@256 + request), one thread
+  // The total wall time and the time of each phase.
+  EXPECT_TRUE(std::regex_search(err, std::regex("wall time [0-9.]+ s: models \\(synthesis, quantization\\) [0-9.]+ s, "
+                                                "setup [0-9.]+ s, bench [0-9.]+ s, quality [0-9.]+ s, report [0-9.]+ s")))
+      << err;
   // Speed for 3 files x 2 tests at the top thread count; energy for 3 x 3 decode tests.
   EXPECT_EQ(Count(html, "<rect data-series=\"pp\""), 3u);
   EXPECT_EQ(Count(html, "<rect data-series=\"tg\""), 3u);
@@ -86,6 +90,25 @@ TEST(StudyCliTest, QuickDefaultStudyEndToEnd) {
   std::ifstream in2(again);
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in2)), {}), html);
   EXPECT_TRUE(fs::exists(dir / "again.md"));
+  // Cloud prices come from the shipped dated table; every price is a flag of both commands.
+  EXPECT_NE(html.find("cloud_api.toml"), std::string::npos);
+  EXPECT_NE(html.find("gpt-4o-mini"), std::string::npos);
+  std::ofstream(dir / "prices.toml") << "[[price]]\nprovider = \"Acme\"\nmodel = \"acme-small\"\n"
+                                        "input_usd_per_mtok = 0.5\noutput_usd_per_mtok = 2\ndate = \"2026-01-02\"\n"
+                                        "source = \"https://acme.example/pricing\"\n";
+  const std::string priced = (dir / "priced.html").string();
+  Shell(env + edgelm + " report -o " + priced + " --device-price 80 --lifetime-years 5 --duty-cycle 0.25 " +
+            "--electricity-price 0.1 --price-table " + (dir / "prices.toml").string(),
+        &rc);
+  ASSERT_EQ(rc, 0);
+  std::ifstream in3(priced);
+  const std::string priced_html((std::istreambuf_iterator<char>(in3)), {});
+  EXPECT_NE(priced_html.find("Acme acme-small"), std::string::npos);
+  EXPECT_EQ(priced_html.find("gpt-4o-mini"), std::string::npos);
+  EXPECT_NE(priced_html.find("--device-price 80, --lifetime-years 5, --duty-cycle 0.25, --electricity-price 0.1"),
+            std::string::npos);
+  Shell(env + edgelm + " report -o " + priced + " --duty-cycle 2 2>/dev/null", &rc);
+  EXPECT_EQ(rc, 2);
 
   if (fs::exists("/usr/bin/chromium")) {
     const std::string dom = Shell("timeout 90 /usr/bin/chromium --headless --no-sandbox --disable-gpu "

@@ -28,12 +28,14 @@ TEST(StudyConfigTest, BuiltInDefaultIsTheShippedFile) {
   EXPECT_EQ(c->models, (std::vector<std::string>{"synth:smollm2-135m", "synth:qwen2.5-0.5b"}));
   EXPECT_EQ(c->weight_types, (std::vector<std::string>{"F16", "Q8_0", "Q4_0"}));
   EXPECT_EQ(c->threads, (std::vector<int>{1, 0}));
-  EXPECT_EQ(c->contexts.size(), 2u);
+  EXPECT_EQ(c->contexts, (std::vector<uint32_t>{128, 1024, 4096}));
   EXPECT_TRUE(c->request);
   EXPECT_EQ(c->energy_source, "auto");
   EXPECT_TRUE(c->quality_models.empty());
-  ASSERT_EQ(c->prices.cloud.size(), 3u);
-  EXPECT_DOUBLE_EQ(c->prices.cloud[0].output_usd_per_1m, 0.60);
+  // Cloud prices: none of its own; the shipped table is read when the study runs.
+  EXPECT_TRUE(c->prices.cloud.empty());
+  EXPECT_TRUE(c->cloud_table.empty());
+  EXPECT_EQ(*c->prices.device_usd, 800);
   EXPECT_FALSE(c->memory_budget_bytes);
 }
 
@@ -108,7 +110,11 @@ TEST(StudyConfigTest, BadFilesNameTheProblem) {
       {"[models]\nlist = [\"a\"]\n[bench]\nn_gen = 1.5\n", "bench.n_gen"},
       {"[models]\nlist = [\"a\"]\n[bench]\nrepetitions = 0\n", "bench.repetitions"},
       {"[models]\nlist = [\"a\"]\n[energy]\nsource = \"magic\"\n", "energy.source 'magic'"},
-      {"[models]\nlist = [\"a\"]\n[[prices.cloud]]\nname = \"x\"\noutput_usd_per_1m = 1\n", "as_of"},
+      {"[models]\nlist = [\"a\"]\n[[prices.cloud]]\nname = \"x\"\noutput_usd_per_1m = 1\n", "unknown key 'name'"},
+      {"[models]\nlist = [\"a\"]\n[[prices.cloud]]\nprovider = \"A\"\nmodel = \"m\"\ninput_usd_per_mtok = 1\n"
+       "output_usd_per_mtok = 1\nsource = \"s\"\n", "needs a non-empty string 'date'"},
+      {"[models]\nlist = [\"a\"]\n[prices]\ncloud_table = \"t.toml\"\n[[prices.cloud]]\nprovider = \"A\"\n",
+       "not both"},
       {"[models]\nlist = [\"a\"]\n[prices]\nduty_cycle = 2\n", "prices.duty_cycle"},
       {"bench = 3\n[models]\nlist = [\"a\"]\n", "'bench' must be a table"},
       {"[models\nlist = 1\n", "bad.toml:1"},
@@ -120,6 +126,29 @@ TEST(StudyConfigTest, BadFilesNameTheProblem) {
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.text;
     EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << r.status().message();
   }
+}
+
+TEST(StudyConfigTest, CloudPricesInTheTableFormat) {
+  auto c = ParseStudyConfig(R"([models]
+list = ["a"]
+[[prices.cloud]]
+provider = "Acme"
+model = "small"
+input_usd_per_mtok = 0.1
+output_usd_per_mtok = 0.4
+date = "2026-01-02"
+source = "https://acme.example/pricing"
+)", "s.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->prices.cloud.size(), 1u);
+  EXPECT_EQ(c->prices.cloud[0].provider, "Acme");
+  EXPECT_DOUBLE_EQ(c->prices.cloud[0].output_usd_per_mtok, 0.4);
+  EXPECT_EQ(c->prices.cloud[0].date, "2026-01-02");
+  EXPECT_NE(c->prices.cloud_table.find("s.toml"), std::string::npos);
+  auto t = ParseStudyConfig("[models]\nlist = [\"a\"]\n[prices]\ncloud_table = \"/x/p.toml\"\n", "s.toml");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->cloud_table, "/x/p.toml");
+  EXPECT_TRUE(t->prices.cloud.empty());
 }
 
 TEST(StudyConfigTest, QuickReplacesSynthModelsWithASmallShape) {

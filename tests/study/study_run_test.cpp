@@ -67,9 +67,12 @@ memory_mib = 64
 device_usd = 80
 electricity_usd_per_kwh = 0.3
 [[prices.cloud]]
-name = "api"
-output_usd_per_1m = 0.6
-as_of = "2024-07"
+provider = "Acme"
+model = "api"
+input_usd_per_mtok = 0.1
+output_usd_per_mtok = 0.6
+date = "2024-07-01"
+source = "https://acme.example/pricing"
 [hooks]
 before = "echo hook $EDGELM_THREADS"
 )", "test.toml");
@@ -89,7 +92,9 @@ before = "echo hook $EDGELM_THREADS"
 };
 
 TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
-  auto out = RunStudy(Options());
+  StudyOptions first = Options();
+  first.price_overrides.electricity_usd_per_kwh = 0.2;  // --electricity-price
+  auto out = RunStudy(first);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   // Q8_0 file: pp+tg at 2 thread counts, tg at ctx 128, request = 6; two quality
   // models: one tg each = 8.
@@ -107,15 +112,46 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   ASSERT_TRUE(in->study.settings);
   EXPECT_EQ(in->study.settings->variants.size(), 3u);
   EXPECT_NE(in->study.settings->energy_note.find("ESTIMATED"), std::string::npos);
+  // Prices: the study's own cloud entry, its device price, the flag's electricity price.
+  const auto& prices = in->study.settings->prices;
+  ASSERT_EQ(prices.cloud.size(), 1u);
+  EXPECT_EQ(prices.cloud[0].model, "api");
+  EXPECT_EQ(prices.cloud[0].date, "2024-07-01");
+  EXPECT_EQ(*prices.device_usd, 80);
+  EXPECT_EQ(*prices.electricity_usd_per_kwh, 0.2);
+  EXPECT_EQ(prices.overrides, "--electricity-price 0.2");
+  // The roofline bound of decode for each file (this machine's measured bandwidth, or
+  // its profile's published figure).
+  for (const auto& v : in->study.settings->variants) {
+    ASSERT_TRUE(v.roofline_decode_tokens_per_s) << v.label << ": " << in->study.settings->roofline_note;
+    EXPECT_GT(*v.roofline_decode_tokens_per_s, 0);
+  }
+  // The phase times are in the run context.
+  ASSERT_EQ(in->study.settings->phase_seconds.size(), 4u);
+  EXPECT_EQ(in->study.settings->phase_seconds[2].first, "bench");
+  EXPECT_GT(in->study.settings->phase_seconds[2].second, 0);
   // Energy: every decode phase has an estimated record (a value or a reason).
-  int decode = 0;
+  int decode = 0, prefill = 0, request = 0;
   for (const auto& e : in->study.energy) {
     EXPECT_TRUE(e.estimated);
     EXPECT_EQ(e.source, "estimate");
     EXPECT_TRUE(e.joules.has_value() || !e.reason.empty());
+    EXPECT_GT(e.seconds, 0);
     decode += e.phase == "decode";
+    prefill += e.phase == "prefill";
+    if (e.phase == "request") {
+      ++request;
+      // Two measured requests of 8 generated tokens each; the warmup is not counted.
+      EXPECT_EQ(e.tokens, 16);
+    } else if (e.phase == "decode") {
+      EXPECT_EQ(e.tokens, 16);  // tg 8 x 2 measured repetitions
+    } else {
+      EXPECT_EQ(e.tokens, 32);  // pp 16 x 2
+    }
   }
   EXPECT_EQ(decode, 5);  // 2 threads + ctx 128 + two quality models
+  EXPECT_EQ(prefill, 2);  // pp at 2 thread counts
+  EXPECT_EQ(request, 1);  // prompt in to last token, one window
   // Quality on real weights: finite perplexities, KLD of Q4_0 against F32.
   std::set<std::string> metrics;
   for (const auto& q : in->study.quality) {
@@ -136,6 +172,8 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   std::string page((std::istreambuf_iterator<char>(html)), {});
   EXPECT_NE(page.find("stories &lt;260K&gt; study"), std::string::npos);
   EXPECT_NE(page.find("id=\"chart-ppl\""), std::string::npos);
+  EXPECT_NE(page.find("<th>study time</th>"), std::string::npos);
+  EXPECT_NE(page.find("Decode against the roofline bound"), std::string::npos);
   EXPECT_NE(page.find("id=\"chart-threads\""), std::string::npos);
   EXPECT_NE(page.find("id=\"chart-itl\""), std::string::npos);
 
@@ -149,6 +187,23 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   auto store = bench::ResultsStore::Open(out->db_path);
   ASSERT_TRUE(store.ok());
   EXPECT_EQ((*store)->LoadRun(out->run_id)->records.size(), 8u);
+}
+
+TEST_F(StudyRunTest, BadPricesFailBeforeAnyWork) {
+  StudyOptions o = Options();
+  o.config.prices.cloud.clear();
+  o.config.cloud_table = (dir_ / "absent-prices.toml").string();
+  auto out = RunStudy(o);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(out.status().message().find("absent-prices.toml"), std::string::npos);
+  EXPECT_FALSE(fs::exists(fs::path(o.config.cache_dir) / "stories260K-f32-requant-Q8_0.gguf"));
+  o = Options();
+  o.price_overrides.duty_cycle = 0;
+  out = RunStudy(o);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(out.status().message().find("--duty-cycle"), std::string::npos);
 }
 
 TEST_F(StudyRunTest, MissingModelIsAnError) {

@@ -3,6 +3,7 @@
 // parseable, weights with the intended statistics, vocabularies padded.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -388,6 +389,28 @@ TEST(SynthVocab, HuggingFaceTokenizersConvertAndPad) {
   }
   auto missing = LoadSynthVocabSource(dir + "/nope/tokenizer.json");
   EXPECT_FALSE(missing.ok());
+}
+
+TEST(SynthFile, CancelMidwayRemovesThePartialFile) {
+  ScratchDir dir;
+  SynthOptions o;
+  o.shape = SmallShape();
+  o.type = GgmlType::kQ8_0;
+  std::atomic<bool> cancel{false};
+  o.cancel = &cancel;
+  const std::string path = dir.File("cancelled.gguf");
+  size_t seen = 0;
+  // The flag is raised after the third tensor, as a Ctrl-C during the write would.
+  auto r = SynthesizeModel(o, path, [&](const SynthProgress& p) {
+    seen = p.tensor_index;
+    if (p.tensor_index == 3) cancel = true;
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
+  EXPECT_NE(r.status().message().find("after 3 of"), std::string::npos) << r.status().message();
+  EXPECT_EQ(seen, 3u);
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".partial"));
 }
 
 }  // namespace

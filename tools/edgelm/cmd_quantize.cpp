@@ -6,6 +6,7 @@
 #include <string>
 
 #include "command_registry.h"
+#include "core/interrupt.h"
 #include "core/thread_pool.h"
 #include "gguf/gguf_reader.h"
 #include "model/quantize_model.h"
@@ -45,7 +46,7 @@ int RunQuantize(const QuantizeOptions& o) {
       std::fprintf(stderr, "\r[%zu/%zu] %-40s", done, total, p.name.c_str());
       if (done == total) std::fprintf(stderr, "\n");
     }
-  });
+  }, &InstallInterruptHandler());
   if (!stats.ok()) return ReportError(stats.status());
   std::string mix;
   for (const auto& [type, n] : counts) mix += (mix.empty() ? "" : ", ") + std::to_string(n) + " " + type;

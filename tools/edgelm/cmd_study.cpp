@@ -1,5 +1,6 @@
 // edgelm study [--config FILE] [--quick] [--quality-model FILE]... [--db FILE] [-o HTML]
-//              [--resume ID] [--print-default]
+//              [--resume ID] [--print-default] [--device-price USD] [--lifetime-years Y]
+//              [--duty-cycle F] [--electricity-price USD_PER_KWH] [--price-table FILE]
 // The whole feasibility study in one command; prints where the report is.
 #include <cstdio>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "bench/results_store.h"
 #include "command_registry.h"
 #include "core/interrupt.h"
+#include "report/study_data.h"
 #include "study/study.h"
 
 namespace edgelm::cli {
@@ -22,8 +24,35 @@ struct StudyFlags {
   std::vector<std::string> quality_models;
   bool quick = false, print_default = false;
   int64_t resume = 0;
+  report::PriceOverrides prices;
   std::vector<std::string> raw_args;
 };
+
+nlohmann::json PricesJson(const report::PriceOverrides& p) {
+  nlohmann::json j = nlohmann::json::object();
+  if (p.device_usd) j["device_usd"] = *p.device_usd;
+  if (p.lifetime_years) j["lifetime_years"] = *p.lifetime_years;
+  if (p.duty_cycle) j["duty_cycle"] = *p.duty_cycle;
+  if (p.electricity_usd_per_kwh) j["electricity_usd_per_kwh"] = *p.electricity_usd_per_kwh;
+  if (!p.cloud_table.empty()) j["cloud_table"] = p.cloud_table;
+  return j;
+}
+
+// The stored run's overrides, each replaced by the one given again on this command line.
+report::PriceOverrides MergePrices(const nlohmann::json& stored, const report::PriceOverrides& given) {
+  report::PriceOverrides p;
+  auto num = [&](const char* key) -> std::optional<double> {
+    if (stored.is_object() && stored.contains(key) && stored[key].is_number()) return stored[key].get<double>();
+    return std::nullopt;
+  };
+  p.device_usd = given.device_usd ? given.device_usd : num("device_usd");
+  p.lifetime_years = given.lifetime_years ? given.lifetime_years : num("lifetime_years");
+  p.duty_cycle = given.duty_cycle ? given.duty_cycle : num("duty_cycle");
+  p.electricity_usd_per_kwh = given.electricity_usd_per_kwh ? given.electricity_usd_per_kwh : num("electricity_usd_per_kwh");
+  p.cloud_table = given.cloud_table;
+  if (p.cloud_table.empty() && stored.is_object()) p.cloud_table = stored.value("cloud_table", std::string());
+  return p;
+}
 
 int RunStudyCommand(const StudyFlags& f) {
   if (f.print_default) {
@@ -49,6 +78,7 @@ int RunStudyCommand(const StudyFlags& f) {
       eff.quality_models = j.value("quality_models", std::vector<std::string>{});
       eff.quality_text = j.value("quality_text", std::string());
       eff.cache_dir = j.value("cache_dir", std::string());
+      eff.prices = MergePrices(j.value("prices", nlohmann::json::object()), f.prices);
     }
     origin = "study of run " + std::to_string(f.resume);
   } else if (!f.config.empty()) {
@@ -71,7 +101,9 @@ int RunStudyCommand(const StudyFlags& f) {
   o.config = *config;
   o.config_text = text;
   o.cli_flags_json = nlohmann::json{{"quick", eff.quick}, {"quality_models", eff.quality_models},
-                                    {"quality_text", eff.quality_text}, {"cache_dir", eff.cache_dir}}.dump();
+                                    {"quality_text", eff.quality_text}, {"cache_dir", eff.cache_dir},
+                                    {"prices", PricesJson(eff.prices)}}.dump();
+  o.price_overrides = eff.prices;
   o.db_path = f.db;
   o.report_path = f.out;
   if (f.resume > 0) o.resume_run = f.resume;
@@ -83,9 +115,13 @@ int RunStudyCommand(const StudyFlags& f) {
     return outcome.status().code() == StatusCode::kInvalidArgument ? UsageError(outcome.status().message())
                                                                     : ReportError(outcome.status());
   }
-  std::fprintf(stderr, "edgelm: study run %lld: %d configurations run, %d skipped (already complete), %d failed, %.0f s\n",
-               static_cast<long long>(outcome->run_id), outcome->n_done, outcome->n_skipped, outcome->n_failed,
-               outcome->seconds);
+  std::fprintf(stderr, "edgelm: study run %lld: %d configurations run, %d skipped (already complete), %d failed\n",
+               static_cast<long long>(outcome->run_id), outcome->n_done, outcome->n_skipped, outcome->n_failed);
+  std::fprintf(stderr,
+               "edgelm: wall time %.1f s: models (synthesis, quantization) %.1f s, setup %.1f s, bench %.1f s, "
+               "quality %.1f s, report %.1f s\n",
+               outcome->seconds, outcome->models_seconds, outcome->setup_seconds, outcome->bench_seconds,
+               outcome->quality_seconds, outcome->report_seconds);
   std::printf("report: %s\nsummary: %s\nresults: %s (run %lld)\n", outcome->files.html_path.c_str(),
               outcome->files.markdown_path.c_str(), outcome->db_path.c_str(), static_cast<long long>(outcome->run_id));
   if (outcome->interrupted) {
@@ -109,6 +145,12 @@ CommandRunner AddStudy(CLI::App& root) {
   sub->add_option("--cache-dir", f->cache_dir, "Where synthesized models go (default $XDG_CACHE_HOME/edgelm)");
   sub->add_option("--resume", f->resume, "Continue study run ID: only its configurations not yet complete");
   sub->add_flag("--print-default", f->print_default, "Print the built-in default study file and exit");
+  sub->add_option("--device-price", f->prices.device_usd, "Device price in USD (replaces the study's [prices] device_usd)");
+  sub->add_option("--lifetime-years", f->prices.lifetime_years, "Years the device price is spread over (amortisation)");
+  sub->add_option("--duty-cycle", f->prices.duty_cycle, "Fraction of the day the device generates, (0, 1]");
+  sub->add_option("--electricity-price", f->prices.electricity_usd_per_kwh, "Electricity price in USD per kWh");
+  sub->add_option("--price-table", f->prices.cloud_table,
+                  "Cloud API price table (data/prices format; default: the shipped data/prices/cloud_api.toml)");
   return [f, sub] {
     f->raw_args.clear();
     for (const auto* opt : sub->get_options()) {

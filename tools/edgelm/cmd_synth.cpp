@@ -7,6 +7,7 @@
 #include <string>
 
 #include "command_registry.h"
+#include "core/interrupt.h"
 #include "gguf/gguf_reader.h"
 #include "kernels/quantize.h"
 #include "synth/synth.h"
@@ -100,6 +101,7 @@ int RunSynth(const SynthFlags& f) {
   }
 
   const auto start = std::chrono::steady_clock::now();
+  o.cancel = &InstallInterruptHandler();
   auto r = SynthesizeModel(o, f.output);
   if (!r.ok()) {
     return r.status().code() == StatusCode::kInvalidArgument ? UsageError(r.status().message())

@@ -21,7 +21,7 @@ void Set(KernelTable& t, GgmlType type, GgmlType act_type, QuantizeRowFn quantiz
 
 }  // namespace
 
-void FillNeonDotKernels(KernelTable& table) {
+void FillNeonDotKernels(KernelTable& table, const CpuFeatures& cpu) {
   using T = GgmlType;
   using D = SdotDot;
   Set(table, T::kF32, T::kF32, nullptr, VecDotF32);
@@ -37,6 +37,8 @@ void FillNeonDotKernels(KernelTable& table) {
   Set(table, T::kQ4_K, T::kQ8_K, QuantizeRowQ8_K, VecDotQ4_K<D>);
   Set(table, T::kQ5_K, T::kQ8_K, QuantizeRowQ8_K, VecDotQ5_K<D>);
   Set(table, T::kQ6_K, T::kQ8_K, QuantizeRowQ8_K, VecDotQ6_K<D>);
+  FillNeonDotGemmTiles(table);
+  if (cpu.i8mm) FillNeonI8mmKernels(table);
 }
 
 }  // namespace edgelm

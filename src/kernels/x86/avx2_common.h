@@ -99,6 +99,15 @@ inline int32_t MinsDotBsums(const uint8_t* mins8, const int16_t* bsums) {
   return HsumI32x8(_mm256_madd_epi16(pairs, LoadU256(bsums)));
 }
 
+// Scale vector for the group pair (2p, 2p + 1) of 16 int16 scales: the low 128-bit lane
+// holds scale 2p, the high lane scale 2p + 1 (matching the maddubs output of 32 codes).
+inline __m256i PairScales(__m256i scales16, int p) {
+  const __m256i pair = _mm256_permutevar8x32_epi32(scales16, _mm256_set1_epi32(p));
+  const __m256i spread = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+                                          2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+  return _mm256_shuffle_epi8(pair, spread);
+}
+
 inline float MaxAbsF32x8(__m256 v) {
   v = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
   __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -1,5 +1,5 @@
-// AVX2 kernels of the K-quants (256-element super-blocks) and the Q8_K activation
-// quantizer. Weight quants are kept unsigned (0..63) so that maddubs applies directly;
+// AVX2 kernels of the K-quants (256-element super-blocks; Q4_K and Q6_K are in
+// gemm_k_avx2.cpp with their tile kernels) and the Q8_K activation quantizer. Weight quants are kept unsigned (0..63) so that maddubs applies directly;
 // their zero points (Q3_K: 4, Q6_K: 32) and the Q2_K/Q4_K/Q5_K mins are folded in once
 // per super-block through the activations' 16-element sums (bsums).
 #include <immintrin.h>
@@ -11,15 +11,6 @@
 
 namespace edgelm::avx2 {
 namespace {
-
-// Scale vector for the group pair (2p, 2p + 1) of 16 int16 scales: the low 128-bit lane
-// holds scale 2p, the high lane scale 2p + 1 (matching the maddubs output of 32 codes).
-inline __m256i PairScales(__m256i scales16, int p) {
-  const __m256i pair = _mm256_permutevar8x32_epi32(scales16, _mm256_set1_epi32(p));
-  const __m256i spread = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
-                                          2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
-  return _mm256_shuffle_epi8(pair, spread);
-}
 
 // dot of 32 unsigned codes (groups 2p and 2p + 1) with 32 activations, each group
 // weighted by its scale: 8 int32 lanes.
@@ -97,31 +88,6 @@ void QuantizeRowQ8_K(const float* x, void* out, int64_t n) {
   }
 }
 
-void VecDotQ4_K(int64_t n, const void* w_row, const void* act_row, float* out) {
-  const auto* w = static_cast<const BlockQ4_K*>(w_row);
-  const auto* a = static_cast<const BlockQ8_K*>(act_row);
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  __m256 acc = _mm256_setzero_ps();
-  float acc_min = 0.0f;
-  for (int64_t b = 0; b < n / kQK_K; ++b) {
-    uint8_t sc[8], mn[8];
-    UnpackScaleMinK4(w[b].scales, sc, mn);
-    const int32_t sum_mins = MinsDotBsums(mn, a[b].bsums);
-    acc_min += a[b].d * HalfToFloat(w[b].dmin) * static_cast<float>(sum_mins);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int c = 0; c < 4; ++c) {
-      const __m256i q = LoadU256(w[b].qs + 32 * c);
-      const __m256i lo = _mm256_and_si256(q, low4);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-      sumi = _mm256_add_epi32(sumi, ScaledDot32(lo, LoadU256(a[b].qs + 64 * c), sc[2 * c]));
-      sumi = _mm256_add_epi32(sumi, ScaledDot32(hi, LoadU256(a[b].qs + 64 * c + 32), sc[2 * c + 1]));
-    }
-    const __m256 d = _mm256_set1_ps(a[b].d * HalfToFloat(w[b].d));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
-  }
-  *out = HsumF32x8(acc) - acc_min;
-}
-
 void VecDotQ5_K(int64_t n, const void* w_row, const void* act_row, float* out) {
   const auto* w = static_cast<const BlockQ5_K*>(w_row);
   const auto* a = static_cast<const BlockQ8_K*>(act_row);
@@ -150,42 +116,6 @@ void VecDotQ5_K(int64_t n, const void* w_row, const void* act_row, float* out) {
     acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
   }
   *out = HsumF32x8(acc) - acc_min;
-}
-
-// Q6_K: element 128h + 32j + l (h half, j 0..3, l 0..31) = low nibble of ql[64h + l]
-// (j 0), of ql[64h + 32 + l] (j 1), their high nibbles (j 2, 3), plus bits 2j..2j+1 of
-// qh[32h + l] as bits 4..5; minus 32. Scale 8h + 2j + l / 16.
-void VecDotQ6_K(int64_t n, const void* w_row, const void* act_row, float* out) {
-  const auto* w = static_cast<const BlockQ6_K*>(w_row);
-  const auto* a = static_cast<const BlockQ8_K*>(act_row);
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  const __m256i two_bits = _mm256_set1_epi8(0x30);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const __m256i scales16 = _mm256_cvtepi8_epi16(LoadU128(w[b].scales));
-    __m256i sumi = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h) {
-      const __m256i ql0 = LoadU256(w[b].ql + 64 * h);
-      const __m256i ql1 = LoadU256(w[b].ql + 64 * h + 32);
-      const __m256i qh = LoadU256(w[b].qh + 32 * h);
-      const __m256i q[4] = {
-          _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two_bits)),
-          _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two_bits)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, two_bits)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                          _mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits))};
-      for (int j = 0; j < 4; ++j) {
-        sumi = _mm256_add_epi32(sumi, ScaledDot16x2(q[j], LoadU256(a[b].qs + 128 * h + 32 * j),
-                                                    PairScales(scales16, 4 * h + j)));
-      }
-    }
-    // Integer bounds: |sumi lane| <= 8 * 2 * 16002 * 128, |offset| <= 32 * 16 * 2032 * 128.
-    const int32_t offset = 32 * ScaledBsums(a[b].bsums, scales16);
-    sumi = _mm256_sub_epi32(sumi, _mm256_setr_epi32(offset, 0, 0, 0, 0, 0, 0, 0));
-    const float d = a[b].d * HalfToFloat(w[b].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-  }
-  *out = HsumF32x8(acc);
 }
 
 // Q3_K: element 128h + 32j + l = bits 2j..2j+1 of qs[32h + l], plus 4 where bit 4h + j

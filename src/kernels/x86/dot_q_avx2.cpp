@@ -1,5 +1,6 @@
-// AVX2 (+FMA, F16C) kernels of the float and 32-element block types, their activation
-// quantizers, and the AVX2 table filler. Integer blocks are reduced with maddubs/madd
+// AVX2 (+FMA, F16C) kernels of the 32-element block types, the activation quantizers,
+// and the AVX2 table filler (the float dot kernels are in gemm_float_avx2.cpp, the
+// K-quants in dot_k_avx2.cpp and gemm_k_avx2.cpp). Integer blocks are reduced with maddubs/madd
 // to 8 int32 lanes per block and scaled into a float accumulator, as the scalar twins
 // do per block, so the only difference to them is float summation order.
 #include <immintrin.h>
@@ -13,44 +14,6 @@
 namespace edgelm {
 namespace {
 
-void VecDotF32(int64_t n, const void* w_row, const void* act_row, float* out) {
-  const auto* w = static_cast<const float*>(w_row);
-  const auto* a = static_cast<const float*>(act_row);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a + i), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(a + i + 8), acc1);
-    acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(a + i + 16), acc2);
-    acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(a + i + 24), acc3);
-  }
-  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a + i), acc0);
-  float sum = HsumF32x8(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-  for (; i < n; ++i) sum += w[i] * a[i];
-  *out = sum;
-}
-
-inline __m256 LoadHalf8(const uint16_t* p) { return _mm256_cvtph_ps(LoadU128(p)); }
-
-void VecDotF16(int64_t n, const void* w_row, const void* act_row, float* out) {
-  const auto* w = static_cast<const uint16_t*>(w_row);
-  const auto* a = static_cast<const uint16_t*>(act_row);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    acc0 = _mm256_fmadd_ps(LoadHalf8(w + i), LoadHalf8(a + i), acc0);
-    acc1 = _mm256_fmadd_ps(LoadHalf8(w + i + 8), LoadHalf8(a + i + 8), acc1);
-    acc2 = _mm256_fmadd_ps(LoadHalf8(w + i + 16), LoadHalf8(a + i + 16), acc2);
-    acc3 = _mm256_fmadd_ps(LoadHalf8(w + i + 24), LoadHalf8(a + i + 24), acc3);
-  }
-  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(LoadHalf8(w + i), LoadHalf8(a + i), acc0);
-  float sum = HsumF32x8(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-  for (; i < n; ++i) sum += HalfToFloat(w[i]) * HalfToFloat(a[i]);
-  *out = sum;
-}
-
 // F32 -> F16 activations; the hardware conversion rounds to nearest even like F32ToFp16.
 void QuantizeRowF16(const float* x, void* out, int64_t n) {
   auto* y = static_cast<uint16_t*>(out);
@@ -60,29 +23,6 @@ void QuantizeRowF16(const float* x, void* out, int64_t n) {
                      _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
   }
   for (; i < n; ++i) y[i] = FloatToHalf(x[i]);
-}
-
-// BF16 is the upper half of an f32: widening is a 16-bit shift.
-inline __m256 LoadBf16x8(const uint16_t* p) {
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(LoadU128(p)), 16));
-}
-
-void VecDotBF16(int64_t n, const void* w_row, const void* act_row, float* out) {
-  const auto* w = static_cast<const uint16_t*>(w_row);
-  const auto* a = static_cast<const uint16_t*>(act_row);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    acc0 = _mm256_fmadd_ps(LoadBf16x8(w + i), LoadBf16x8(a + i), acc0);
-    acc1 = _mm256_fmadd_ps(LoadBf16x8(w + i + 8), LoadBf16x8(a + i + 8), acc1);
-    acc2 = _mm256_fmadd_ps(LoadBf16x8(w + i + 16), LoadBf16x8(a + i + 16), acc2);
-    acc3 = _mm256_fmadd_ps(LoadBf16x8(w + i + 24), LoadBf16x8(a + i + 24), acc3);
-  }
-  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(LoadBf16x8(w + i), LoadBf16x8(a + i), acc0);
-  float sum = HsumF32x8(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-  for (; i < n; ++i) sum += Bf16ToF32(w[i]) * Bf16ToF32(a[i]);
-  *out = sum;
 }
 
 // F32 -> BF16 with round to nearest even and quiet NaNs, bit-exact with F32ToBf16.
@@ -237,9 +177,9 @@ void Set(KernelTable& t, GgmlType type, GgmlType act_type, QuantizeRowFn quantiz
 
 void FillAvx2Kernels(KernelTable& table) {
   using T = GgmlType;
-  Set(table, T::kF32, T::kF32, nullptr, VecDotF32);
-  Set(table, T::kF16, T::kF16, QuantizeRowF16, VecDotF16);
-  Set(table, T::kBF16, T::kBF16, QuantizeRowBF16, VecDotBF16);
+  // Float vec_dot kernels and tiles: FillAvx2FloatKernels (gemm_float_avx2.cpp).
+  Set(table, T::kF16, T::kF16, QuantizeRowF16, nullptr);
+  Set(table, T::kBF16, T::kBF16, QuantizeRowBF16, nullptr);
   Set(table, T::kQ8_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ8_0);
   Set(table, T::kQ4_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ4_0);
   Set(table, T::kQ5_0, T::kQ8_0, QuantizeRowQ8_0, VecDotQ5_0);
@@ -251,6 +191,8 @@ void FillAvx2Kernels(KernelTable& table) {
   Set(table, T::kQ5_K, T::kQ8_K, avx2::QuantizeRowQ8_K, avx2::VecDotQ5_K);
   Set(table, T::kQ6_K, T::kQ8_K, avx2::QuantizeRowQ8_K, avx2::VecDotQ6_K);
   FillAvx2GemmTiles(table);
+  FillAvx2KQuantTiles(table);
+  FillAvx2FloatKernels(table);
 }
 
 }  // namespace edgelm
