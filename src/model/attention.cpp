@@ -14,6 +14,12 @@ namespace {
 // Fewer (token, group) items than this many per thread: cut the groups into slices of
 // heads, so that decode on many threads still has work for each.
 constexpr int64_t kItemsPerThread = 4;
+// Q.K^T goes through the tile kernel only for heads at least this wide: its rows are
+// head_dim long, and at 64 the F16 tile's per-call work (horizontal sums of every output)
+// made attention slower than one vec_dot per key (1.05x vs 1.11x over the previous code
+// at 2048 positions), while at 128 it was faster (1.10x vs 1.07x). P.V rows are key
+// blocks (256 long), where the tile always helped.
+constexpr uint32_t kMinTiledKeyDim = 128;
 
 uint32_t TileTokens(const TypeKernels& tk) { return tk.gemm_tile != nullptr ? static_cast<uint32_t>(tk.gemm_tokens) : 1u; }
 
@@ -158,7 +164,7 @@ void AttendItem(const ForwardContext& c, uint32_t layer, const TypeKernels& tk, 
     // Scores of the block: scores[r][j] = q_r . k_{j0 + j}.
     const uint8_t* keys = key_base + j0 * key_stride;
     uint32_t j = 0;
-    if (tiled) {
+    if (tiled && hd >= kMinTiledKeyDim) {
       for (; j + tile_rows <= nb; j += tile_rows) {
         for (uint32_t r = 0; r < rows_padded; r += tile_tokens) {
           tk.gemm_tile(hd, keys + j * key_stride, key_stride, s.q_act.data() + r * q_stride, q_stride,

@@ -347,7 +347,8 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{7, 1, 16, 30, 40, false, 16},      // group of 7 (qwen2.5-0.5b), 5 blocks
                       AttentionCase{7, 1, 16, 30, 40, true, 16},       // tile rows/tokens leave remainders
                       AttentionCase{6, 6, 12, 0, 33, true, 32},        // MHA, one key past a full block
-                      AttentionCase{7, 1, 16, 200, 60, false, kKeyBlock}));  // the default block, twice
+                      AttentionCase{7, 1, 16, 200, 60, false, kKeyBlock},  // the default block, twice
+                      AttentionCase{3, 1, 128, 9, 12, true, 8}));  // wide heads: Q.K^T on tiles too
 
 // The attention work split: items cover every (token, group, head) once, in order, and
 // the threads' shares of the causal cost differ by at most one item.
