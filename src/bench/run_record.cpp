@@ -61,7 +61,8 @@ Result<ModelFileInfo> DescribeModelFile(const std::string& path, bool hash) {
   info.filename = std::filesystem::path(path).filename().string();
   EDGELM_ASSIGN_OR_RETURN(info.size_bytes, FileSizeBytes(path));
   if (hash) {
-    EDGELM_ASSIGN_OR_RETURN(info.sha256, Sha256File(path));
+    EDGELM_ASSIGN_OR_RETURN(FileDigest digest, Sha256FileCached(path, DefaultDigestCachePath()));
+    info.sha256 = std::move(digest.sha256);
   }
   return info;
 }

@@ -47,7 +47,8 @@ struct RunContext {
 
 // Everything here except the models and the command line. Cheap (no file hashing).
 RunContext CollectRunContext();
-// Size and (when hash is true) streaming sha256 of a model file.
+// Size and (when hash is true) sha256 of a model file: from the digest cache while the
+// file is unchanged, else streamed (bench/sha256.h Sha256FileCached).
 Result<ModelFileInfo> DescribeModelFile(const std::string& path, bool hash = true);
 // Warnings that make numbers unrepresentative: debug or sanitizer build, a governor
 // other than "performance", load average above half the cores.

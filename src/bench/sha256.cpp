@@ -1,9 +1,17 @@
 #include "bench/sha256.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 namespace edgelm::bench {
@@ -113,6 +121,163 @@ Result<std::string> Sha256File(const std::string& path) {
     }
   }
   return hash.FinishHex();
+}
+
+namespace {
+
+constexpr char kCacheHeader[] = "# edgelm sha256 cache v1: sha256 size mtime_ns ctime_ns inode device path";
+// Entries kept (most recent last): enough for every model on a device, small enough to
+// read in well under a millisecond.
+constexpr size_t kMaxCacheEntries = 256;
+// A cache file larger than this is not ours (or is damaged): ignored and rewritten.
+constexpr std::uintmax_t kMaxCacheBytes = 1 << 20;
+
+struct FileIdentity {
+  std::string path;  // absolute, lexically normal
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+struct CacheEntry {
+  FileIdentity id;
+  std::string sha256;
+};
+
+Result<FileIdentity> Identify(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    return Status(err == ENOENT ? StatusCode::kNotFound : StatusCode::kIoError,
+                  "cannot stat '" + path + "' to compute its sha256: " + ErrnoText(err));
+  }
+  FileIdentity id;
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  id.path = ec ? path : abs.lexically_normal().string();
+  id.size = static_cast<uint64_t>(st.st_size);
+  id.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  id.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  id.inode = static_cast<uint64_t>(st.st_ino);
+  id.device = static_cast<uint64_t>(st.st_dev);
+  return id;
+}
+
+template <typename T>
+bool ParseNumber(std::string_view text, T* out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool IsHexDigest(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// One line "sha256 size mtime ctime inode device path" (tab-separated, the path last
+// and free of tabs/newlines); false for anything else.
+bool ParseEntry(const std::string& line, CacheEntry* e) {
+  std::string_view rest(line);
+  std::string_view fields[6];
+  for (std::string_view& f : fields) {
+    const size_t tab = rest.find('\t');
+    if (tab == std::string_view::npos) return false;
+    f = rest.substr(0, tab);
+    rest.remove_prefix(tab + 1);
+  }
+  if (rest.empty() || rest.front() != '/' || rest.find('\t') != std::string_view::npos) return false;
+  if (!IsHexDigest(fields[0])) return false;
+  if (!ParseNumber(fields[1], &e->id.size) || !ParseNumber(fields[2], &e->id.mtime_ns) ||
+      !ParseNumber(fields[3], &e->id.ctime_ns) || !ParseNumber(fields[4], &e->id.inode) ||
+      !ParseNumber(fields[5], &e->id.device)) {
+    return false;
+  }
+  e->sha256 = std::string(fields[0]);
+  e->id.path = std::string(rest);
+  return true;
+}
+
+// The well-formed entries of the cache file; none when it is absent, too large or not
+// ours. Lines that do not parse are skipped, so a damaged entry costs one recomputation.
+std::vector<CacheEntry> ReadCache(const std::string& cache_file) {
+  std::vector<CacheEntry> entries;
+  std::error_code ec;
+  const std::uintmax_t bytes = std::filesystem::file_size(cache_file, ec);
+  if (ec || bytes > kMaxCacheBytes) return entries;
+  std::ifstream in(cache_file, std::ios::binary);
+  std::string line;
+  if (!std::getline(in, line) || line != kCacheHeader) return entries;
+  while (std::getline(in, line)) {
+    CacheEntry e;
+    if (ParseEntry(line, &e)) entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+// Replaces the entry of `entry.id.path` and rewrites the cache atomically; failures are
+// ignored (the digest is still right, the next run just hashes again).
+void StoreInCache(const std::string& cache_file, const CacheEntry& entry) {
+  std::vector<CacheEntry> entries = ReadCache(cache_file);
+  std::erase_if(entries, [&](const CacheEntry& e) { return e.id.path == entry.id.path; });
+  entries.push_back(entry);
+  if (entries.size() > kMaxCacheEntries) entries.erase(entries.begin(), entries.end() - kMaxCacheEntries);
+  std::ostringstream text;
+  text << kCacheHeader << '\n';
+  for (const CacheEntry& e : entries) {
+    text << e.sha256 << '\t' << e.id.size << '\t' << e.id.mtime_ns << '\t' << e.id.ctime_ns << '\t' << e.id.inode
+         << '\t' << e.id.device << '\t' << e.id.path << '\n';
+  }
+  std::error_code ec;
+  const std::filesystem::path target(cache_file);
+  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
+  const std::string tmp = cache_file + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return;
+    const std::string s = text.str();
+    out.write(s.data(), static_cast<std::streamsize>(s.size()));
+    if (!out.flush()) {
+      out.close();
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, target, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
+
+}  // namespace
+
+Result<FileDigest> Sha256FileCached(const std::string& path, const std::string& cache_file) {
+  EDGELM_ASSIGN_OR_RETURN(const FileIdentity before, Identify(path));
+  // A path the line format cannot hold is hashed every time.
+  const bool cacheable = !cache_file.empty() && !before.path.empty() && before.path.front() == '/' &&
+                         before.path.find_first_of("\t\n\r") == std::string::npos;
+  if (cacheable) {
+    for (const CacheEntry& e : ReadCache(cache_file)) {
+      if (e.id == before) return FileDigest{e.sha256, true};
+    }
+  }
+  EDGELM_ASSIGN_OR_RETURN(std::string digest, Sha256File(path));
+  if (cacheable) {
+    // Only a file that did not change while it was read gets an entry.
+    Result<FileIdentity> after = Identify(path);
+    if (after.ok() && *after == before) StoreInCache(cache_file, CacheEntry{before, digest});
+  }
+  return FileDigest{std::move(digest), false};
+}
+
+std::string DefaultDigestCachePath() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/edgelm/sha256-cache.tsv";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/edgelm/sha256-cache.tsv";
+  return "";
 }
 
 }  // namespace edgelm::bench

@@ -31,4 +31,25 @@ class Sha256 {
 // Hex SHA-256 of a file's contents, read in 1 MiB chunks.
 Result<std::string> Sha256File(const std::string& path);
 
+// Hashing a model file costs about a second per 300 MB, every bench invocation, so
+// digests are cached by file identity: an entry is used only while the file's absolute
+// path, size, mtime_ns, ctime_ns, inode and device all still match (ctime also changes
+// when content is rewritten in place with a restored mtime, which the kernel does not let
+// a user fake).
+struct FileDigest {
+  std::string sha256;       // 64 lowercase hex characters
+  bool from_cache = false;  // true when no byte of the file was read
+};
+
+// The digest of `path`, from the cache file `cache_file` when an entry matches, else
+// computed and stored there (written to a temporary file and renamed, so concurrent
+// runs never see half a cache). An absent, unreadable, corrupt or unwritable cache costs
+// only the recomputation; errors are those of reading `path`. An empty `cache_file`
+// disables the cache.
+Result<FileDigest> Sha256FileCached(const std::string& path, const std::string& cache_file);
+
+// $XDG_CACHE_HOME/edgelm/sha256-cache.tsv, else $HOME/.cache/edgelm/sha256-cache.tsv
+// (the directory the study layer uses for models); empty when neither is set.
+std::string DefaultDigestCachePath();
+
 }  // namespace edgelm::bench

@@ -1,5 +1,6 @@
 #include "model/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -108,73 +109,26 @@ void RopeSplitHalves(const ForwardContext& c, float* x, uint32_t n_heads) {
   }
 }
 
-void Attention(const ForwardContext& c, uint32_t layer) {
-  const HParams& hp = *c.hp;
-  KvCache& kv = *c.kv;
-  kv.Store(layer, c.n_past, c.n_tokens, c.k, c.v);
-
-  const TypeKernels& tk = c.kernels->For(kv.element_type());
-  const uint32_t hd = hp.head_dim;
-  const uint32_t group = hp.n_head / hp.n_head_kv;
-  const uint64_t n_q = hp.n_q();
-  const size_t elem = kv.element_bytes();
-  const bool convert = tk.act_type != GgmlType::kF32;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int64_t n_items = c.n_tokens * hp.n_head;
-
-  auto work = [&](int ith, int nth) {
-    auto [begin, end] = ThreadPool::ChunkRange(n_items, 1, ith, nth);
-    AttentionScratch& s = (*c.attention_scratch)[ith];
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t t = item / hp.n_head;
-      const uint32_t h = static_cast<uint32_t>(item % hp.n_head);
-      const uint32_t n_seen = c.n_past + static_cast<uint32_t>(t) + 1;  // causal: 0..pos
-      const uint32_t kvh = h / group;
-      const float* qh = c.q + t * n_q + static_cast<uint64_t>(h) * hd;
-      const void* q_act = qh;
-      if (convert) {
-        tk.quantize_act(qh, s.q_act.data(), hd);
-        q_act = s.q_act.data();
-      }
-      float* scores = s.scores.data();
-      float max_score = -std::numeric_limits<float>::infinity();
-      for (uint32_t j = 0; j < n_seen; ++j) {
-        const uint8_t* krow = static_cast<const uint8_t*>(kv.KeyRow(layer, j)) + static_cast<uint64_t>(kvh) * hd * elem;
-        float dot;
-        tk.vec_dot(hd, krow, q_act, &dot);
-        scores[j] = dot * scale;
-        max_score = std::max(max_score, scores[j]);
-      }
-      double sum = 0.0;
-      for (uint32_t j = 0; j < n_seen; ++j) {
-        const float e = std::exp(scores[j] - max_score);
-        scores[j] = e;
-        sum += e;
-      }
-      const float inv_sum = static_cast<float>(1.0 / sum);
-      for (uint32_t j = 0; j < n_seen; ++j) scores[j] *= inv_sum;
-      const void* p_act = scores;
-      if (convert) {
-        tk.quantize_act(scores, s.p_act.data(), n_seen);
-        p_act = s.p_act.data();
-      }
-      float* out = c.attn + t * n_q + static_cast<uint64_t>(h) * hd;
-      for (uint32_t d = 0; d < hd; ++d) {
-        tk.vec_dot(n_seen, kv.ValueChannel(layer, kvh * hd + d), p_act, &out[d]);
-      }
-    }
-  };
-  if (c.pool->size() == 1 || n_items == 1) {
-    work(0, 1);
-  } else {
-    c.pool->Run(work);
-  }
-}
-
 void SwiGlu(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     gate[i] = (g / (1.0f + std::exp(-g))) * up[i];
+  }
+}
+
+void FeedForwardSwiGlu(const ForwardContext& c, const LayerWeights& l) {
+  const HParams& hp = *c.hp;
+  RmsNorm(c, c.x, l.ffn_norm, c.n_tokens, c.xn);
+  ForwardContext sub = c;
+  for (int64_t t0 = 0; t0 < c.n_tokens; t0 += kFfnTokenBlock) {
+    sub.n_tokens = std::min(kFfnTokenBlock, c.n_tokens - t0);
+    const float* xn = c.xn + t0 * hp.n_embd;
+    float* proj = c.proj + t0 * hp.n_embd;
+    MatMul(sub, l.w_gate, xn, c.gate);
+    MatMul(sub, l.w_up, xn, c.up);
+    SwiGlu(c.gate, c.up, sub.n_tokens * hp.n_ff);
+    MatMul(sub, l.w_down, c.gate, proj);
+    Add(c.x + t0 * hp.n_embd, proj, sub.n_tokens * hp.n_embd);
   }
 }
 

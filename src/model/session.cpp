@@ -86,18 +86,15 @@ Status SessionImpl::Allocate() {
     attn_.assign(nb * hp_.n_q(), 0.0f);
     k_.assign(nb * hp_.n_kv(), 0.0f);
     v_.assign(nb * hp_.n_kv(), 0.0f);
-    gate_.assign(nb * hp_.n_ff, 0.0f);
-    up_.assign(nb * hp_.n_ff, 0.0f);
+    const uint64_t ffn_rows = std::min<uint64_t>(nb, kFfnTokenBlock);
+    gate_.assign(ffn_rows * hp_.n_ff, 0.0f);
+    up_.assign(ffn_rows * hp_.n_ff, 0.0f);
     rope_cos_.reserve(nb * hp_.head_dim / 2);
     rope_sin_.reserve(nb * hp_.head_dim / 2);
     logits_.reserve(hp_.n_vocab);
     attention_scratch_.resize(pool_->size());
-    for (AttentionScratch& a : attention_scratch_) {
-      // Room for either cache type's converted rows (F32 is the larger).
-      a.q_act.assign(static_cast<size_t>(hp_.head_dim) * sizeof(float), 0);
-      a.scores.assign(n_ctx_, 0.0f);
-      a.p_act.assign(static_cast<size_t>(n_ctx_) * sizeof(float), 0);
-    }
+    const TypeKernels& kv_kernels = kernels_.For(kv_.element_type());
+    for (AttentionScratch& a : attention_scratch_) ResizeAttentionScratch(hp_, kv_kernels, a);
   } catch (const std::bad_alloc&) {
     return ResourceExhaustedError("cannot allocate activation buffers for n_batch=" + std::to_string(n_batch_) +
                                   " and n_ctx=" + std::to_string(n_ctx_) + "; use a smaller --batch or --ctx");

@@ -34,12 +34,7 @@ class Llama final : public Architecture {
     ops::MatMul(c, l.wo, c.attn, c.proj);
     ops::Add(c.x, c.proj, n * hp.n_embd);
 
-    ops::RmsNorm(c, c.x, l.ffn_norm, n, c.xn);
-    ops::MatMul(c, l.w_gate, c.xn, c.gate);
-    ops::MatMul(c, l.w_up, c.xn, c.up);
-    ops::SwiGlu(c.gate, c.up, n * hp.n_ff);
-    ops::MatMul(c, l.w_down, c.gate, c.proj);
-    ops::Add(c.x, c.proj, n * hp.n_embd);
+    ops::FeedForwardSwiGlu(c, l);
   }
 };
 
