@@ -360,7 +360,7 @@ std::string IntervalHtml(const QualityRecord& q) {
     return "[" + Num(*q.ci_low) + ", " + Num(*q.ci_high) + "]" +
            (q.ci_method.empty() || q.ci_method == "none" ? "" : " <span class=\"note\">" + Esc(q.ci_method) + "</span>");
   }
-  if (!q.value) return AbsentHtml("no value");
+  if (!q.value) return "";  // the value cell says why
   return AbsentHtml(q.ci_method == "none" ? "no interval for this metric" : "not recorded");
 }
 
@@ -433,7 +433,7 @@ std::string QualitySection(const ReportInput& in) {
          Td(Esc(q.task)) + Td(Esc(q.metric)) + TdOpt(q.value, q.reason) + Td(IntervalHtml(q)) +
          TdOpt(q.stderr_value, "not computed for this metric") +
          (q.n > 0 ? Td(std::to_string(q.n) + (q.n_unit.empty() ? "" : " " + Esc(q.n_unit)), true)
-                  : Td(AbsentHtml("not recorded"))) +
+                  : Td(q.value ? AbsentHtml("not recorded") : "")) +
          Td(Esc(q.detail)) + "</tr>\n";
   }
   o += "</table>\n";

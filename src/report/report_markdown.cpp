@@ -16,6 +16,7 @@ std::string Opt(const std::optional<double>& v, const std::string& why) {
 }
 
 std::string Interval(const QualityRecord& q) {
+  if (!q.value) return "";
   if (q.ci_low && q.ci_high) return "[" + FormatNumber(*q.ci_low) + ", " + FormatNumber(*q.ci_high) + "]";
   return q.ci_method == "none" ? "n/a" : "";
 }
@@ -86,6 +87,51 @@ std::string RenderMarkdown(const ReportInput& in) {
       o += "| " + Cell(q.model_label) + " | " + Opt(q.bits_per_weight, "unknown") + " | " + Cell(q.task) + " | " +
            Cell(q.metric) + " | " + Opt(q.value, q.reason) + " | " + Interval(q) + " | " + Opt(q.stderr_value, "n/a") +
            " | " + (q.n > 0 ? std::to_string(q.n) + (q.n_unit.empty() ? "" : " " + Cell(q.n_unit)) : "") + " |\n";
+    }
+  }
+
+  // Accuracy per task (rows) and model (columns).
+  {
+    auto is_acc = [](const std::string& m) { return m == "acc" || m == "acc_norm" || m == "lambada_acc"; };
+    std::vector<std::string> tasks, models;
+    for (const auto& q : in.study.quality) {
+      if (!is_acc(q.metric)) continue;
+      if (std::find(tasks.begin(), tasks.end(), q.task) == tasks.end()) tasks.push_back(q.task);
+      if (std::find(models.begin(), models.end(), q.model_label) == models.end()) models.push_back(q.model_label);
+    }
+    if (!tasks.empty()) {
+      o += "\n### Accuracy per task\n\n| task |";
+      std::string rule = "| --- |";
+      for (const auto& m : models) {
+        o += " ";
+        o += Cell(m);
+        o += " |";
+        rule += " --- |";
+      }
+      o += "\n" + rule + "\n";
+      for (const auto& t : tasks) {
+        o += "| ";
+        o += Cell(t);
+        o += " |";
+        for (const auto& m : models) {
+          std::string cell;
+          for (const auto& q : in.study.quality) {
+            if (q.task != t || q.model_label != m || !is_acc(q.metric)) continue;
+            if (!cell.empty()) cell += "; ";
+            cell += Cell(q.metric);
+            cell += " ";
+            cell += Opt(q.value, q.reason);
+            if (q.ci_low && q.ci_high) {
+              cell += " ";
+              cell += Interval(q);
+            }
+          }
+          o += " ";
+          o += cell.empty() ? std::string("absent (not evaluated)") : cell;
+          o += " |";
+        }
+        o += "\n";
+      }
     }
   }
 

@@ -695,6 +695,8 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
     int threads = 1;
     for (const auto& b : grid) threads = std::max(threads, b.n_threads);
     RunQuality(c, quality_inputs, models, threads, bench_t0, *study_store, *quality_store, out.run_id, log, o.interrupt);
+    // Stopped during the quality step: the run is resumable, and a resume redoes quality.
+    if (o.interrupt && o.interrupt->load()) out.interrupted = true;
   }
   out.quality_seconds = lap();
   // The phase times so far go into the report's run context.
