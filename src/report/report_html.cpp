@@ -31,6 +31,7 @@ svg .grid{stroke:#eee}svg .frame,svg .tick{stroke:#888}svg .ctitle{font-size:13p
 svg .rule line{stroke:#D55E00;stroke-dasharray:6 4;stroke-width:1.5}svg .rule text{fill:#D55E00}
 svg .band-prefill{fill:#56B4E9;opacity:0.18}svg .band-decode{fill:#009E73;opacity:0.15}svg .band-quality{fill:#CC79A7;opacity:0.15}svg .band-request{fill:#E69F00;opacity:0.15}
 pre{white-space:pre-wrap;background:#f7f7f7;padding:8px;font-size:0.85em}
+.samples{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:10px}.shead{font-size:0.88em;color:#333}
 )css";
 
 // Records script errors into the DOM (a test reads them back from --dump-dom) and,
@@ -353,6 +354,50 @@ std::string MemorySection(const ReportInput& in) {
   return o;
 }
 
+// "[0.21, 0.35]" with its method, or why there is none.
+std::string IntervalHtml(const QualityRecord& q) {
+  if (q.ci_low && q.ci_high) {
+    return "[" + Num(*q.ci_low) + ", " + Num(*q.ci_high) + "]" +
+           (q.ci_method.empty() || q.ci_method == "none" ? "" : " <span class=\"note\">" + Esc(q.ci_method) + "</span>");
+  }
+  if (!q.value) return "";  // the value cell says why
+  return AbsentHtml(q.ci_method == "none" ? "no interval for this metric" : "not recorded");
+}
+
+bool IsAccuracyMetric(const std::string& metric) {
+  return metric == "acc" || metric == "acc_norm" || metric == "lambada_acc";
+}
+
+// Accuracy per task (rows) and model (columns): acc and acc_norm with their intervals.
+std::string AccuracyTable(const ReportInput& in) {
+  std::vector<std::string> tasks, models;
+  for (const auto& q : in.study.quality) {
+    if (!IsAccuracyMetric(q.metric)) continue;
+    if (std::find(tasks.begin(), tasks.end(), q.task) == tasks.end()) tasks.push_back(q.task);
+    if (std::find(models.begin(), models.end(), q.model_label) == models.end()) models.push_back(q.model_label);
+  }
+  if (tasks.empty()) return "";
+  std::string o = "<h3>Accuracy per task</h3>\n<table id=\"quality-accuracy\"><tr><th>task</th>";
+  for (const auto& m : models) o += "<th>" + Esc(m) + "</th>";
+  o += "</tr>\n";
+  for (const auto& t : tasks) {
+    o += "<tr>" + Td(Esc(t));
+    for (const auto& m : models) {
+      std::string cell;
+      for (const auto& q : in.study.quality) {
+        if (q.task != t || q.model_label != m || !IsAccuracyMetric(q.metric)) continue;
+        if (!cell.empty()) cell += "<br>";
+        cell += Esc(q.metric) + " " + (q.value ? Num(*q.value) + " " + IntervalHtml(q) : AbsentHtml(q.reason));
+        if (q.metric != "acc_norm" && q.n > 0) cell += " <span class=\"note\">n " + std::to_string(q.n) + "</span>";
+      }
+      o += cell.empty() ? Td(AbsentHtml("not evaluated")) : Td(cell);
+    }
+    o += "</tr>\n";
+  }
+  return o + "</table>\n<p class=\"note\">acc: the choice with the highest log-likelihood; acc_norm: per byte "
+             "of the choice; 95% Wilson intervals. A random guess scores 1 / number of choices.</p>\n";
+}
+
 std::string QualitySection(const ReportInput& in) {
   std::string o = "<h2 id=\"quality\">Quality vs bits per weight</h2>\n";
   if (in.study.quality.empty()) {
@@ -380,13 +425,49 @@ std::string QualitySection(const ReportInput& in) {
     chart.series = {s};
     o += RenderChart(chart);
   }
-  o += "<table>" + Th({"model", "weight type", "bits/weight", "metric", "value", "± stderr", "how"});
+  // Every figure with its 95% interval and sample size.
+  o += "<table id=\"quality-figures\">" +
+       Th({"model", "weight type", "bits/weight", "task", "metric", "value", "95% interval", "± stderr", "n", "how"});
   for (const auto& q : in.study.quality) {
     o += "<tr>" + Td(Esc(q.model_label)) + Td(Esc(q.weight_type)) + TdOpt(q.bits_per_weight, "unknown") +
-         Td(Esc(q.metric)) + TdOpt(q.value, q.reason) + TdOpt(q.stderr_value, "not computed for this metric") +
+         Td(Esc(q.task)) + Td(Esc(q.metric)) + TdOpt(q.value, q.reason) + Td(IntervalHtml(q)) +
+         TdOpt(q.stderr_value, "not computed for this metric") +
+         (q.n > 0 ? Td(std::to_string(q.n) + (q.n_unit.empty() ? "" : " " + Esc(q.n_unit)), true)
+                  : Td(q.value ? AbsentHtml("not recorded") : "")) +
          Td(Esc(q.detail)) + "</tr>\n";
   }
-  return o + "</table>\n";
+  o += "</table>\n";
+  o += AccuracyTable(in);
+  return o;
+}
+
+std::string SamplesSection(const ReportInput& in) {
+  std::string o = "<h2 id=\"samples\">Samples</h2>\n";
+  if (in.study.samples.empty()) {
+    return o + "<p>" +
+           AbsentHtml("no prompt suite was answered in this run ([quality] samples = true or --quality-samples, "
+                      "with quality models)") +
+           "</p>\n";
+  }
+  o += "<p class=\"note\">The fixed prompt suite answered by each quality model (greedy, fixed seed), side by side; "
+       "the speed is the decode rate after the first token.</p>\n";
+  std::vector<std::string> prompts;
+  for (const auto& s : in.study.samples) {
+    if (std::find(prompts.begin(), prompts.end(), s.prompt_id) == prompts.end()) prompts.push_back(s.prompt_id);
+  }
+  for (const auto& p : prompts) {
+    o += "<h3>" + Esc(p) + "</h3>\n<div class=\"samples\">\n";
+    for (const auto& s : in.study.samples) {
+      if (s.prompt_id != p) continue;
+      const std::string speed = s.decode_tokens_per_s ? Num(*s.decode_tokens_per_s) + " tokens/s"
+                                                      : AbsentHtml("tokens/s: fewer than 2 tokens generated");
+      o += "<div class=\"sample\"><div class=\"shead\"><b>" + Esc(s.model_label) + "</b> · " + speed + " · " +
+           std::to_string(s.n_generated) + " tokens · stop: " + Esc(s.stop_reason) + " · format: " +
+           Esc(s.prompt_format) + "</div><pre>" + Esc(s.text) + "</pre></div>\n";
+    }
+    o += "</div>\n";
+  }
+  return o;
 }
 
 std::string ThreadSection(const ReportInput& in) {
@@ -607,7 +688,7 @@ std::string RenderHtml(const ReportInput& in) {
        "a measurement of this run unless it says <span class=\"estimated\">estimated</span>; a figure that was not "
        "measured is shown <span class=\"absent\">absent</span> with its reason.</p>\n";
   o += "<nav><a href=\"#context\">context</a> · <a href=\"#throughput\">throughput</a> · <a href=\"#efficiency\">energy</a> · "
-       "<a href=\"#memory\">memory</a> · <a href=\"#quality\">quality</a> · <a href=\"#threads\">threads</a> · "
+       "<a href=\"#memory\">memory</a> · <a href=\"#quality\">quality</a> · <a href=\"#samples\">samples</a> · <a href=\"#threads\">threads</a> · "
        "<a href=\"#latency\">latency</a> · <a href=\"#power\">power</a> · <a href=\"#cost\">cost</a> · "
        "<a href=\"#recommendations\">recommendations</a></nav>\n";
   o += ContextSection(in);
@@ -615,6 +696,7 @@ std::string RenderHtml(const ReportInput& in) {
   o += EfficiencySection(in);
   o += MemorySection(in);
   o += QualitySection(in);
+  o += SamplesSection(in);
   o += ThreadSection(in);
   o += LatencySection(in);
   o += PowerSection(in);

@@ -1,5 +1,7 @@
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <utility>
 
 #include "eval/quality_store.h"
 #include "report/report.h"
@@ -15,10 +17,34 @@ QualityRecord FromFigure(const QualityFigure& f) {
   r.metric = f.metric;
   r.value = f.value;
   r.stderr_value = f.stderr_value;
-  r.detail = f.task.empty() ? f.detail : f.task + ", " + f.detail;
+  r.detail = f.detail;
   if (f.interrupted) r.detail += ", interrupted (covers the finished part)";
   r.reason = f.reason;
+  r.task = f.task;
+  r.ci_low = f.ci_low;
+  r.ci_high = f.ci_high;
+  r.ci_method = f.ci_method;
+  r.n = f.n;
+  r.n_unit = f.n_unit;
   return r;
+}
+
+// The answers of a run, the last one of each (model, prompt) (a resumed study answers
+// again), in the order first written.
+std::vector<SampleRecord> LatestSamples(const std::vector<QualitySample>& samples) {
+  std::vector<SampleRecord> out;
+  std::map<std::pair<std::string, std::string>, size_t> index;
+  for (const QualitySample& s : samples) {
+    SampleRecord r{s.model.label, s.model.weight_type, s.prompt_id, s.prompt_format, s.text, s.stop_reason,
+                   s.n_generated, s.decode_tokens_per_s, s.ttft_ms};
+    auto [it, inserted] = index.try_emplace({s.model.label, s.prompt_id}, out.size());
+    if (inserted) {
+      out.push_back(std::move(r));
+    } else {
+      out[it->second] = std::move(r);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -59,6 +85,8 @@ Result<ReportInput> LoadReportInput(const std::string& db_path, std::optional<in
   EDGELM_ASSIGN_OR_RETURN(auto quality_store, QualityStore::Open(db_path));
   EDGELM_ASSIGN_OR_RETURN(auto figures, quality_store->LatestFigures(chosen->run_id));
   for (const QualityFigure& f : figures) in.study.quality.push_back(FromFigure(f));
+  EDGELM_ASSIGN_OR_RETURN(auto samples, quality_store->Samples(chosen->run_id));
+  in.study.samples = LatestSamples(samples);
   return in;
 }
 

@@ -1,5 +1,6 @@
 // The Markdown summary written beside the HTML: context, the main tables and the
 // recommendations, for a terminal, a pull request or a wiki.
+#include <algorithm>
 #include <map>
 
 #include "report/findings.h"
@@ -12,6 +13,22 @@ namespace {
 std::string Cell(const std::string& s) { return MarkdownCell(s); }
 std::string Opt(const std::optional<double>& v, const std::string& why) {
   return v ? FormatNumber(*v) : "absent (" + MarkdownCell(why) + ")";
+}
+
+std::string Interval(const QualityRecord& q) {
+  if (!q.value) return "";
+  if (q.ci_low && q.ci_high) return "[" + FormatNumber(*q.ci_low) + ", " + FormatNumber(*q.ci_high) + "]";
+  return q.ci_method == "none" ? "n/a" : "";
+}
+
+// At most `max_bytes` of the text on one line, cut at a UTF-8 character boundary.
+std::string Shorten(const std::string& text, size_t max_bytes) {
+  std::string t;
+  for (char ch : text) t += (ch == '\n' || ch == '\r' || ch == '\t') ? ' ' : ch;
+  if (t.size() <= max_bytes) return t;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;
+  return t.substr(0, cut) + " …";
 }
 
 }  // namespace
@@ -64,10 +81,79 @@ std::string RenderMarkdown(const ReportInput& in) {
     o += "absent (" + Cell(in.study.settings && !in.study.settings->quality_note.empty() ? in.study.settings->quality_note
                                                                                          : "no quality evaluation") + ")\n";
   } else {
-    o += "| model | bits/weight | metric | value | stderr |\n| --- | ---: | --- | ---: | ---: |\n";
+    o += "| model | bits/weight | task | metric | value | 95% interval | stderr | n |\n"
+         "| --- | ---: | --- | --- | ---: | --- | ---: | ---: |\n";
     for (const auto& q : in.study.quality) {
-      o += "| " + Cell(q.model_label) + " | " + Opt(q.bits_per_weight, "unknown") + " | " + Cell(q.metric) + " | " +
-           Opt(q.value, q.reason) + " | " + Opt(q.stderr_value, "n/a") + " |\n";
+      o += "| " + Cell(q.model_label) + " | " + Opt(q.bits_per_weight, "unknown") + " | " + Cell(q.task) + " | " +
+           Cell(q.metric) + " | " + Opt(q.value, q.reason) + " | " + Interval(q) + " | " + Opt(q.stderr_value, "n/a") +
+           " | " + (q.n > 0 ? std::to_string(q.n) + (q.n_unit.empty() ? "" : " " + Cell(q.n_unit)) : "") + " |\n";
+    }
+  }
+
+  // Accuracy per task (rows) and model (columns).
+  {
+    auto is_acc = [](const std::string& m) { return m == "acc" || m == "acc_norm" || m == "lambada_acc"; };
+    std::vector<std::string> tasks, models;
+    for (const auto& q : in.study.quality) {
+      if (!is_acc(q.metric)) continue;
+      if (std::find(tasks.begin(), tasks.end(), q.task) == tasks.end()) tasks.push_back(q.task);
+      if (std::find(models.begin(), models.end(), q.model_label) == models.end()) models.push_back(q.model_label);
+    }
+    if (!tasks.empty()) {
+      o += "\n### Accuracy per task\n\n| task |";
+      std::string rule = "| --- |";
+      for (const auto& m : models) {
+        o += " ";
+        o += Cell(m);
+        o += " |";
+        rule += " --- |";
+      }
+      o += "\n" + rule + "\n";
+      for (const auto& t : tasks) {
+        o += "| ";
+        o += Cell(t);
+        o += " |";
+        for (const auto& m : models) {
+          std::string cell;
+          for (const auto& q : in.study.quality) {
+            if (q.task != t || q.model_label != m || !is_acc(q.metric)) continue;
+            if (!cell.empty()) cell += "; ";
+            cell += Cell(q.metric);
+            cell += " ";
+            cell += Opt(q.value, q.reason);
+            if (q.ci_low && q.ci_high) {
+              cell += " ";
+              cell += Interval(q);
+            }
+          }
+          o += " ";
+          o += cell.empty() ? std::string("absent (not evaluated)") : cell;
+          o += " |";
+        }
+        o += "\n";
+      }
+    }
+  }
+
+  o += "\n## Samples\n\n";
+  if (in.study.samples.empty()) {
+    o += "absent (no prompt suite was answered in this run: [quality] samples = true or --quality-samples)\n";
+  } else {
+    // One section per prompt; answers shortened to their first lines (the HTML has them whole).
+    std::vector<std::string> prompts;
+    for (const auto& s : in.study.samples) {
+      if (std::find(prompts.begin(), prompts.end(), s.prompt_id) == prompts.end()) prompts.push_back(s.prompt_id);
+    }
+    for (const auto& p : prompts) {
+      o += "### " + Cell(p) + "\n\n";
+      for (const auto& s : in.study.samples) {
+        if (s.prompt_id != p) continue;
+        o += "- **" + Cell(s.model_label) + "** (" +
+             (s.decode_tokens_per_s ? FormatNumber(*s.decode_tokens_per_s) + " tokens/s" : "tokens/s absent: < 2 tokens") +
+             ", " + std::to_string(s.n_generated) + " tokens, stop " + Cell(s.stop_reason) + "): " +
+             Cell(Shorten(s.text, 240)) + "\n";
+      }
+      o += "\n";
     }
   }
 

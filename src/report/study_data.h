@@ -71,6 +71,20 @@ struct QualityRecord {
   std::optional<double> value, stderr_value;
   std::string detail;        // text, chunks, context
   std::string reason;        // why value is absent
+  // From the quality tables (absent in stores written before them).
+  std::string task;          // "hellaswag", or the perplexity text's file name
+  std::optional<double> ci_low, ci_high;  // 95% interval
+  std::string ci_method;     // "wilson", "normal", "none"
+  int64_t n = 0;             // items, tokens or positions
+  std::string n_unit;
+};
+
+// One answer of the prompt suite (the study's [quality] samples, or `edgelm samples`).
+struct SampleRecord {
+  std::string model_label, weight_type;
+  std::string prompt_id, prompt_format, text, stop_reason;
+  int n_generated = 0;
+  std::optional<double> decode_tokens_per_s, ttft_ms;
 };
 
 struct HookRecord {
@@ -154,6 +168,7 @@ struct StudyData {
   std::vector<PowerTimeline> power;
   std::vector<PhaseSpan> phases;
   std::vector<QualityRecord> quality;
+  std::vector<SampleRecord> samples;  // the last answer of each (model, prompt)
   std::vector<HookRecord> hooks;
 };
 

@@ -27,6 +27,8 @@
 #include "eval/perplexity.h"
 #include "eval/quality_record.h"
 #include "eval/quality_store.h"
+#include "eval/samples.h"
+#include "eval/task_data.h"
 #include "study/model_prep.h"
 #include "gguf/gguf_reader.h"
 #include "telemetry/device_profile.h"
@@ -226,11 +228,40 @@ void RecordPowerTimeline(const telemetry::Telemetry& t, int64_t t0_ns, int64_t t
   for (const auto& name : order) (void)store.AddPower(run_id, by_source[name]);
 }
 
+// What the quality step reads besides the models, loaded before any work so that a bad
+// task name or file fails the study before minutes of bench.
+struct QualityInputs {
+  std::vector<TaskData> tasks;            // one per config.quality_tasks
+  std::vector<SamplePrompt> prompts;      // the suite, when [quality] samples
+};
+
+Result<QualityInputs> LoadQualityInputs(const StudyConfig& c) {
+  QualityInputs in;
+  if (c.quality_models.empty()) return in;  // nothing to evaluate them with
+  if (!c.quality_tasks.empty()) {
+    EDGELM_ASSIGN_OR_RETURN(std::string dir, QualityDataDir(c));
+    for (const QualityTask& t : c.quality_tasks) {
+      auto task = LoadTask(dir, t.name, c.quality_shots, t.limit);
+      if (!task.ok()) {
+        return Status(task.status().code(), "quality task '" + t.Spec() + "': " + task.status().message());
+      }
+      in.tasks.push_back(std::move(*task));
+    }
+  }
+  if (c.quality_samples) {
+    EDGELM_ASSIGN_OR_RETURN(std::string dir, QualityPromptsDir(c));
+    EDGELM_ASSIGN_OR_RETURN(in.prompts, LoadPromptSuite(dir));
+    if (in.prompts.empty()) return NotFoundError("prompt suite '" + dir + "' holds no *.txt prompt");
+  }
+  return in;
+}
+
 // Quality figures go to the quality tables of the results store (eval/quality_store.h),
-// the same rows `edgelm ppl` and `edgelm kld` write; a figure that could not be measured
-// is recorded with its reason.
-void RunQuality(const StudyConfig& c, const std::vector<PreparedModel>& models, int threads, int64_t t0_ns,
-                report::StudyStore& store, QualityStore& quality, int64_t run_id,
+// the same rows `edgelm ppl`, `kld`, `eval` and `samples` write; a figure that could not
+// be measured is recorded with its reason. Per model file: perplexity, KLD against the
+// first file, each accuracy task, then the prompt suite's answers.
+void RunQuality(const StudyConfig& c, const QualityInputs& inputs, const std::vector<PreparedModel>& models,
+                int threads, int64_t t0_ns, report::StudyStore& store, QualityStore& quality, int64_t run_id,
                 const std::function<void(const std::string&)>& log, const std::atomic<bool>* interrupt) {
   std::vector<const PreparedModel*> q;
   for (const auto& m : models) {
@@ -254,55 +285,108 @@ void RunQuality(const StudyConfig& c, const std::vector<PreparedModel>& models, 
   eo.session.n_threads = threads;
   eo.cancel = interrupt;
   const std::string text_name = c.quality_text.empty() ? "" : fs::path(c.quality_text).filename().string();
+  auto describe = [](const PreparedModel& m) -> QualityModel {
+    return {m.path, m.label, m.weight_type, m.bits_per_weight};
+  };
   auto add = [&](const PreparedModel& m, QualityFigure f) {
     f.command = "study";
-    f.model = {m.path, m.label, m.weight_type, m.bits_per_weight};
+    f.model = describe(m);
     if (f.detail.empty()) f.detail = ChunkDetail(c.quality_ctx, c.quality_chunks);
     (void)quality.AddFigure(run_id, f);
   };
-  auto absent = [&](const char* metric, const std::string& reason) {
+  auto absent = [&](const char* metric, const std::string& task, const std::string& reason) {
     QualityFigure f;
     f.metric = metric;
-    f.task = text_name;
+    f.task = task;
     f.reason = reason;
     return f;
   };
+  auto stopped = [&] { return interrupt && interrupt->load(); };
   std::unique_ptr<Model> base;
   const int64_t qa = MonotonicNs();
-  for (size_t i = 0; i < q.size(); ++i) {
+  for (size_t i = 0; i < q.size() && !stopped(); ++i) {
     const PreparedModel& m = *q[i];
     log("quality: perplexity of " + m.label);
     LoadOptions lo;
     lo.path = m.path;
-    auto model = Model::Load(lo);
-    if (!model.ok()) {
-      add(m, absent("ppl", "model failed to load: " + model.status().message()));
-    } else if (!text_error.empty()) {
-      add(m, absent("ppl", text_error));
-    } else if (auto p = RunPerplexity(**model, text, eo); !p.ok()) {
-      add(m, absent("ppl", "perplexity failed: " + p.status().message()));
+    auto loaded = Model::Load(lo);
+    if (!loaded.ok()) {
+      const std::string why = "model failed to load: " + loaded.status().message();
+      add(m, absent("ppl", text_name, why));
+      for (const TaskData& t : inputs.tasks) add(m, absent("acc", t.name, why));
+      continue;
+    }
+    std::unique_ptr<Model> model = std::move(*loaded);
+    if (!text_error.empty()) {
+      add(m, absent("ppl", text_name, text_error));
+    } else if (auto p = RunPerplexity(*model, text, eo); !p.ok()) {
+      add(m, absent("ppl", text_name, "perplexity failed: " + p.status().message()));
     } else {
       for (QualityFigure& f : PerplexityFigures(*p, text_name, c.quality_ctx)) add(m, f);
     }
-    if (!c.quality_kld || !model.ok() || !text_error.empty()) continue;
-    if (i == 0) {
-      base = std::move(*model);
-      continue;
+    if (c.quality_kld && text_error.empty() && i > 0 && !stopped()) {
+      std::vector<QualityFigure> kld_figures;
+      if (!base) {
+        const std::string why = "the base model (" + q[0]->label + ") failed to load";
+        kld_figures = {absent("kld_mean", text_name, why), absent("top1_agreement", text_name, why)};
+      } else if (auto kl = RunKld(*base, *model, text, eo); !kl.ok()) {
+        const std::string why = "KL divergence failed: " + kl.status().message();
+        kld_figures = {absent("kld_mean", text_name, why), absent("top1_agreement", text_name, why)};
+      } else {
+        kld_figures = KldFigures(*kl, text_name, c.quality_ctx, q[0]->label);
+      }
+      // The report's quality section charts the mean and lists top-1 agreement.
+      for (QualityFigure& f : kld_figures) {
+        if (f.metric == "kld_mean" || f.metric == "top1_agreement") add(m, f);
+      }
     }
-    std::vector<QualityFigure> kld_figures;
-    if (!base) {
-      const std::string why = "the base model (" + q[0]->label + ") failed to load";
-      kld_figures = {absent("kld_mean", why), absent("top1_agreement", why)};
-    } else if (auto kl = RunKld(*base, **model, text, eo); !kl.ok()) {
-      const std::string why = "KL divergence failed: " + kl.status().message();
-      kld_figures = {absent("kld_mean", why), absent("top1_agreement", why)};
-    } else {
-      kld_figures = KldFigures(*kl, text_name, c.quality_ctx, q[0]->label);
+    // Accuracy tasks: the recorded evaluations write progress and figures themselves.
+    const QualityRecorder rec{&quality, run_id, describe(m), "study", [&](const std::string& line) {
+                                log("quality: " + m.label + " " + line);
+                              }};
+    ChoiceEvalOptions co;
+    co.session.n_threads = threads;
+    co.cancel = interrupt;
+    for (size_t k = 0; k < inputs.tasks.size() && !stopped(); ++k) {
+      const TaskData& task = inputs.tasks[k];
+      log("quality: " + task.name + " (" + c.quality_tasks[k].Spec() + ") on " + m.label);
+      if (task.name == "lambada") {
+        if (auto r = EvaluateLambadaRecorded(*model, task, co, rec); !r.ok()) {
+          add(m, absent("lambada_acc", task.name, "evaluation failed: " + r.status().message()));
+        }
+      } else {
+        const int shots = task.name == "mmlu" ? c.quality_shots : 0;
+        if (auto r = EvaluateChoicesRecorded(*model, task, co, shots, rec); !r.ok()) {
+          add(m, absent("acc", task.name, "evaluation failed: " + r.status().message()));
+        }
+      }
     }
-    // The report's quality section charts the mean and lists top-1 agreement.
-    for (QualityFigure& f : kld_figures) {
-      if (f.metric == "kld_mean" || f.metric == "top1_agreement") add(m, f);
+    // The prompt suite: each answer is stored the moment it is generated.
+    if (!inputs.prompts.empty() && !stopped()) {
+      log("quality: prompt suite (" + std::to_string(inputs.prompts.size()) + " prompts) with " + m.label);
+      SamplesOptions so;
+      so.session.n_threads = threads;
+      so.cancel = interrupt;
+      const QualityModel qm = describe(m);
+      so.on_answer = [&](const SampleAnswer& a, size_t, size_t) {
+        QualitySample s;
+        s.model = qm;
+        s.prompt_id = a.prompt_id;
+        s.prompt_format = a.prompt_format;
+        s.text = a.text;
+        s.stop_reason = a.stop_reason;
+        s.n_prompt_tokens = a.n_prompt_tokens;
+        s.n_generated = a.n_generated;
+        if (a.ttft_ms >= 0) s.ttft_ms = a.ttft_ms;
+        if (a.decode_tokens_per_s >= 0) s.decode_tokens_per_s = a.decode_tokens_per_s;
+        s.seed = a.seed;
+        (void)quality.AddSample(run_id, s);
+      };
+      if (auto a = GenerateSamples(*model, m.label, inputs.prompts, so); !a.ok()) {
+        log("warning: prompt suite with " + m.label + " failed: " + a.status().message());
+      }
     }
+    if (i == 0) base = std::move(model);
   }
   (void)store.AddPhase(run_id, {"quality", "quality", double(qa - t0_ns) * 1e-9, double(MonotonicNs() - t0_ns) * 1e-9});
 }
@@ -407,6 +491,8 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
     prices.cloud_table = table;
   }
   EDGELM_RETURN_IF_ERROR(report::ApplyPriceOverrides(o.price_overrides, &prices));
+  // Quality tasks and prompts likewise: a bad task file fails before any work.
+  EDGELM_ASSIGN_OR_RETURN(const QualityInputs quality_inputs, LoadQualityInputs(c));
 
   // Wall time per phase (models, setup, bench, quality, report), printed at the end.
   int64_t phase_ns = MonotonicNs();
@@ -608,7 +694,9 @@ Result<StudyOutcome> RunStudy(const StudyOptions& o) {
   if (!out.interrupted) {
     int threads = 1;
     for (const auto& b : grid) threads = std::max(threads, b.n_threads);
-    RunQuality(c, models, threads, bench_t0, *study_store, *quality_store, out.run_id, log, o.interrupt);
+    RunQuality(c, quality_inputs, models, threads, bench_t0, *study_store, *quality_store, out.run_id, log, o.interrupt);
+    // Stopped during the quality step: the run is resumable, and a resume redoes quality.
+    if (o.interrupt && o.interrupt->load()) out.interrupted = true;
   }
   out.quality_seconds = lap();
   // The phase times so far go into the report's run context.

@@ -1,6 +1,8 @@
 #include "study/study_config.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <type_traits>
@@ -8,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "analysis/cost.h"
+#include "eval/task_data.h"
 
 namespace edgelm::study {
 namespace {
@@ -110,6 +113,60 @@ const toml::table* SubTable(const toml::table& root, const std::string& name, St
 
 }  // namespace
 
+Result<QualityTask> ParseQualityTask(const std::string& spec, const std::string& where) {
+  QualityTask t{spec, 0};
+  const size_t colon = spec.find(':');
+  if (colon != std::string::npos) {
+    t.name = spec.substr(0, colon);
+    const std::string digits = spec.substr(colon + 1);
+    const bool numeric = !digits.empty() && digits.size() <= 9 &&
+                         std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    if (numeric) t.limit = std::stoul(digits);
+    if (!numeric || t.limit == 0) {
+      return InvalidArgumentError(where + ": bad task '" + spec +
+                                  "': expected NAME or NAME:LIMIT with LIMIT an integer > 0 (e.g. \"hellaswag:200\")");
+    }
+  }
+  const auto& known = KnownTaskNames();
+  if (std::find(known.begin(), known.end(), t.name) == known.end()) {
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    return InvalidArgumentError(where + ": unknown task '" + t.name + "' in '" + spec + "' (known: " + list + ")");
+  }
+  return t;
+}
+
+Result<std::string> QualityDataDir(const StudyConfig& config) {
+  if (!config.quality_data_dir.empty()) {
+    if (!std::filesystem::is_directory(config.quality_data_dir)) {
+      return NotFoundError("quality data directory '" + config.quality_data_dir +
+                           "' does not exist ([quality] data_dir or --quality-data)");
+    }
+    return config.quality_data_dir;
+  }
+  // The project's shared data when run from a checkout beside ../shared, as `edgelm eval`.
+  for (const char* dir : {"../shared/data", "shared/data"}) {
+    if (std::filesystem::is_directory(dir)) return std::string(dir);
+  }
+  return NotFoundError("no data directory for the quality tasks: neither ../shared/data nor shared/data exists "
+                       "(set [quality] data_dir or --quality-data DIR, laid out like ../shared/data)");
+}
+
+Result<std::string> QualityPromptsDir(const StudyConfig& config) {
+  if (!config.quality_prompts_dir.empty()) {
+    if (!std::filesystem::is_directory(config.quality_prompts_dir)) {
+      return NotFoundError("prompt suite directory '" + config.quality_prompts_dir +
+                           "' does not exist ([quality] prompts_dir)");
+    }
+    return config.quality_prompts_dir;
+  }
+  // The suite ships in the source tree beside the studies (data/prompts).
+  for (const std::string& d : {std::string(EDGELM_STUDIES_DIR) + "/../prompts", std::string("data/prompts")}) {
+    if (std::filesystem::is_directory(d)) return std::filesystem::path(d).lexically_normal().string();
+  }
+  return NotFoundError("no prompt suite found for [quality] samples: set [quality] prompts_dir");
+}
+
 Result<StudyConfig> ParseStudyConfig(const std::string& text, const std::string& origin) {
   toml::table root;
   try {
@@ -177,6 +234,19 @@ Result<StudyConfig> ParseStudyConfig(const std::string& text, const std::string&
     EDGELM_RETURN_IF_ERROR(r.GetInt("chunks", &v, 1, 1 << 20));
     c.quality_chunks = static_cast<uint32_t>(v);
     EDGELM_RETURN_IF_ERROR(r.GetBool("kld", &c.quality_kld));
+    std::vector<std::string> tasks;
+    EDGELM_RETURN_IF_ERROR(r.GetStrings("tasks", &tasks));
+    for (const auto& spec : tasks) {
+      auto task = ParseQualityTask(spec, origin + ": quality.tasks");
+      if (!task.ok()) return task.status();
+      c.quality_tasks.push_back(*task);
+    }
+    EDGELM_RETURN_IF_ERROR(r.GetString("data_dir", &c.quality_data_dir));
+    v = c.quality_shots;
+    EDGELM_RETURN_IF_ERROR(r.GetInt("shots", &v, 0, 5));
+    c.quality_shots = static_cast<int>(v);
+    EDGELM_RETURN_IF_ERROR(r.GetBool("samples", &c.quality_samples));
+    EDGELM_RETURN_IF_ERROR(r.GetString("prompts_dir", &c.quality_prompts_dir));
     EDGELM_RETURN_IF_ERROR(r.CheckUnknown());
   }
   EDGELM_RETURN_IF_ERROR(err);

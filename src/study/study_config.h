@@ -15,6 +15,16 @@
 
 namespace edgelm::study {
 
+// One quality task of the study: NAME[:LIMIT], as `edgelm eval --task` takes it.
+struct QualityTask {
+  std::string name;  // one of eval::KnownTaskNames()
+  size_t limit = 0;  // items evaluated; 0 = all
+  std::string Spec() const { return limit ? name + ":" + std::to_string(limit) : name; }
+};
+// Parses "NAME" or "NAME:LIMIT" (LIMIT > 0); an unknown name or a bad limit is an
+// InvalidArgument error that lists the known tasks. `where` names the key or flag.
+Result<QualityTask> ParseQualityTask(const std::string& spec, const std::string& where);
+
 struct StudyConfig {
   std::string name;
   // "synth:PRESET" (synthesized into the cache at each weight type) or a GGUF path.
@@ -34,6 +44,14 @@ struct StudyConfig {
   uint32_t quality_ctx = 128;
   uint32_t quality_chunks = 4;
   bool quality_kld = true;
+  // Accuracy tasks evaluated on every quality model (multiple choice; LAMBADA), from a
+  // directory laid out like ../shared/data ("" -> ../shared/data or shared/data).
+  std::vector<QualityTask> quality_tasks;
+  std::string quality_data_dir;
+  int quality_shots = 5;             // MMLU few-shot examples
+  // The fixed prompt suite (data/prompts, or prompts_dir) answered by every quality model.
+  bool quality_samples = false;
+  std::string quality_prompts_dir;
   // Energy.
   std::string energy_source = "auto";  // auto | estimate | rapl | hwmon | jetson | rpi5-pmic | nvml | external
   std::string power_cmd;               // external meter command (energy_source external)
@@ -54,6 +72,13 @@ struct StudyConfig {
   // Where synthesized models are kept: "" -> $XDG_CACHE_HOME/edgelm, else ~/.cache/edgelm.
   std::string cache_dir;
 };
+
+// The data directory of the quality tasks: config.quality_data_dir, else ../shared/data
+// or shared/data when present; NotFound when none is.
+Result<std::string> QualityDataDir(const StudyConfig& config);
+// The prompt suite directory: config.quality_prompts_dir, else the source tree's
+// data/prompts, else ./data/prompts; NotFound when none is.
+Result<std::string> QualityPromptsDir(const StudyConfig& config);
 
 // Parses TOML text; `origin` names the file in errors. Unknown keys are errors (a typo
 // must not silently drop a setting).

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "eval/quality_store.h"
 #include "report/findings.h"
 #include "report/html.h"
 #include "report/report.h"
@@ -335,6 +336,91 @@ TEST_F(ReportTest, PlainBenchRunSaysWhatIsMissing) {
   EXPECT_NE(html.find("not a study"), std::string::npos);
   EXPECT_NE(html.find("a plain bench run records no energy"), std::string::npos);
   EXPECT_EQ(Count(html, "data-series=\"pareto\""), 0u);
+}
+
+// Accuracy figures and prompt-suite answers from the quality tables: every figure with its
+// interval and n, accuracy per task per model, answers side by side (the last answer of
+// a model and prompt counts), every stored string escaped.
+TEST(ReportQualityTablesTest, FiguresAccuracyAndSamples) {
+  auto fx = MakeStore(TempPath("results.db"));
+  auto q = QualityStore::Open(fx.db);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  auto figure = [&](const std::string& label, const std::string& task, const char* metric, double v, double lo,
+                    double hi) {
+    QualityFigure f;
+    f.command = "study";
+    f.model = {"/m/" + label, label, "Q4_0", 4.5};
+    f.metric = metric;
+    f.task = task;
+    f.value = v;
+    f.ci_low = lo;
+    f.ci_high = hi;
+    f.ci_method = kIntervalWilson;
+    f.n = 10;
+    f.n_unit = "items";
+    ASSERT_TRUE((*q)->AddFigure(fx.run_id, f).ok());
+  };
+  const std::string evil_task = std::string("task ") + kEvil;
+  figure("qa", "hellaswag", "acc", 0.3, 0.108, 0.603);
+  figure("qa", "hellaswag", "acc_norm", 0.4, 0.168, 0.687);
+  figure("qb", evil_task, "acc", 0.5, 0.237, 0.763);
+  QualitySample s;
+  s.model = {"/m/qa", "qa", "Q4_0", 4.5};
+  s.prompt_id = "01-instructions";
+  s.prompt_format = "plain";
+  s.text = "first answer, replaced";
+  s.stop_reason = "length";
+  s.n_generated = 12;
+  s.decode_tokens_per_s = 123.0;
+  ASSERT_TRUE((*q)->AddSample(fx.run_id, s).ok());
+  s.text = std::string("answer ") + kEvil + "\nsecond line";
+  ASSERT_TRUE((*q)->AddSample(fx.run_id, s).ok());  // a resumed study answered again
+  s.model = {"/m/qb", "qb", "Q8_0", 8.5};
+  s.text = "b's answer";
+  s.decode_tokens_per_s.reset();
+  s.n_generated = 1;
+  ASSERT_TRUE((*q)->AddSample(fx.run_id, s).ok());
+
+  auto in = LoadReportInput(fx.db, fx.run_id);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  ASSERT_EQ(in->study.samples.size(), 2u);
+  EXPECT_EQ(in->study.samples[0].model_label, "qa");
+  EXPECT_NE(in->study.samples[0].text.find("second line"), std::string::npos);
+  const std::string html = RenderHtml(*in);
+  EXPECT_EQ(html.find(kEvil), std::string::npos);
+  EXPECT_EQ(Count(html, "<script>"), 1u);
+  // Figures table: task, interval with its method, n.
+  const size_t figures = html.find("id=\"quality-figures\"");
+  ASSERT_NE(figures, std::string::npos);
+  EXPECT_NE(html.find("<td>hellaswag</td><td>acc</td><td class=\"num\">0.3</td><td>[0.108, 0.603] "
+                      "<span class=\"note\">wilson</span></td>", figures), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">10 items</td>", figures), std::string::npos);
+  // Accuracy per task: a row per task, a column per model; qb has no hellaswag figure.
+  const size_t acc = html.find("id=\"quality-accuracy\"");
+  ASSERT_NE(acc, std::string::npos);
+  const std::string table = html.substr(acc, html.find("</table>", acc) - acc);
+  EXPECT_NE(table.find("<th>qa</th><th>qb</th>"), std::string::npos) << table;
+  EXPECT_NE(table.find("acc_norm 0.4"), std::string::npos);
+  EXPECT_NE(table.find("absent: not evaluated"), std::string::npos);
+  EXPECT_NE(table.find("<td>task &lt;script&gt;"), std::string::npos);
+  // Samples: one prompt, two answers side by side, the replaced answer gone.
+  const size_t samples = html.find("<h2 id=\"samples\">Samples</h2>");
+  ASSERT_NE(samples, std::string::npos);
+  EXPECT_EQ(Count(html, "<div class=\"sample\">"), 2u);
+  EXPECT_EQ(html.find("first answer, replaced"), std::string::npos);
+  EXPECT_NE(html.find("<pre>answer &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;\nsecond line</pre>"),
+            std::string::npos);
+  EXPECT_NE(html.find("123 tokens/s"), std::string::npos);
+  EXPECT_NE(html.find("fewer than 2 tokens generated"), std::string::npos);
+  const std::string md = RenderMarkdown(*in);
+  EXPECT_NE(md.find("### 01-instructions"), std::string::npos);
+  EXPECT_NE(md.find("| hellaswag | acc | 0.3 | [0.108, 0.603] |"), std::string::npos) << md;
+  EXPECT_NE(md.find("### Accuracy per task"), std::string::npos);
+  EXPECT_EQ(md.find(kEvil), std::string::npos);
+  // A run without answers says how to get them.
+  ReportInput none = *in;
+  none.study.samples.clear();
+  EXPECT_NE(RenderHtml(none).find("--quality-samples"), std::string::npos);
 }
 
 TEST(ReportInputTest, BadInputIsAnError) {

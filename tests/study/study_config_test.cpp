@@ -119,6 +119,16 @@ TEST(StudyConfigTest, BadFilesNameTheProblem) {
       {"bench = 3\n[models]\nlist = [\"a\"]\n", "'bench' must be a table"},
       {"[models\nlist = 1\n", "bad.toml:1"},
       {"colour = \"red\"\n[models]\nlist = [\"a\"]\n", "unknown key 'colour'"},
+      {"[models]\nlist = [\"a\"]\n[quality]\ntasks = [\"hellaswag\", \"trivia:10\"]\n",
+       "quality.tasks: unknown task 'trivia' in 'trivia:10' (known: "},
+      {"[models]\nlist = [\"a\"]\n[quality]\ntasks = [\"arc_easy:0\"]\n", "quality.tasks: bad task 'arc_easy:0'"},
+      {"[models]\nlist = [\"a\"]\n[quality]\ntasks = [\"arc_easy:ten\"]\n", "quality.tasks: bad task 'arc_easy:ten'"},
+      {"[models]\nlist = [\"a\"]\n[quality]\ntasks = [\"arc_easy:-5\"]\n", "quality.tasks: bad task"},
+      {"[models]\nlist = [\"a\"]\n[quality]\ntasks = \"hellaswag\"\n", "quality.tasks: expected an array of strings"},
+      {"[models]\nlist = [\"a\"]\n[quality]\ntasks = [3]\n", "quality.tasks: expected an array of strings"},
+      {"[models]\nlist = [\"a\"]\n[quality]\nsamples = \"yes\"\n", "quality.samples: expected true or false"},
+      {"[models]\nlist = [\"a\"]\n[quality]\nshots = 9\n", "quality.shots"},
+      {"[models]\nlist = [\"a\"]\n[quality]\nsample = true\n", "unknown key 'quality.sample'"},
   };
   for (const auto& c : cases) {
     auto r = ParseStudyConfig(c.text, "bad.toml");
@@ -149,6 +159,58 @@ source = "https://acme.example/pricing"
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->cloud_table, "/x/p.toml");
   EXPECT_TRUE(t->prices.cloud.empty());
+}
+
+TEST(StudyConfigTest, QualityTasksAndSamplesAreRead) {
+  auto c = ParseStudyConfig(R"(
+[models]
+list = ["a.gguf"]
+[quality]
+models = ["q.gguf"]
+tasks = ["hellaswag:200", "arc_easy", "lambada:50"]
+data_dir = "/data/eval"
+shots = 3
+samples = true
+prompts_dir = "/data/prompts"
+)", "q.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->quality_tasks.size(), 3u);
+  EXPECT_EQ(c->quality_tasks[0].name, "hellaswag");
+  EXPECT_EQ(c->quality_tasks[0].limit, 200u);
+  EXPECT_EQ(c->quality_tasks[1].name, "arc_easy");
+  EXPECT_EQ(c->quality_tasks[1].limit, 0u);
+  EXPECT_EQ(c->quality_tasks[2].Spec(), "lambada:50");
+  EXPECT_EQ(c->quality_data_dir, "/data/eval");
+  EXPECT_EQ(c->quality_shots, 3);
+  EXPECT_TRUE(c->quality_samples);
+  EXPECT_EQ(c->quality_prompts_dir, "/data/prompts");
+  // The defaults: no tasks, no samples (the built-in study has no real weights).
+  auto d = ParseStudyConfig(DefaultStudyToml(), "default");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_TRUE(d->quality_tasks.empty());
+  EXPECT_FALSE(d->quality_samples);
+  EXPECT_EQ(d->quality_shots, 5);
+  // A named directory that is not there is an error naming it; the prompt suite ships
+  // with the sources.
+  EXPECT_EQ(QualityDataDir(*c).status().code(), StatusCode::kNotFound);
+  EXPECT_NE(QualityDataDir(*c).status().message().find("/data/eval"), std::string::npos);
+  StudyConfig plain;
+  auto prompts = QualityPromptsDir(plain);
+  ASSERT_TRUE(prompts.ok()) << prompts.status().ToString();
+  EXPECT_TRUE(fs::exists(fs::path(*prompts) / "01-instructions.txt")) << *prompts;
+}
+
+TEST(StudyConfigTest, ParseQualityTaskNamesTheFlag) {
+  auto t = ParseQualityTask("piqa:7", "--quality-task");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->name, "piqa");
+  EXPECT_EQ(t->limit, 7u);
+  auto bad = ParseQualityTask("piqa:", "--quality-task");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message().rfind("--quality-task: bad task 'piqa:'", 0), 0u) << bad.status().message();
+  EXPECT_FALSE(ParseQualityTask("", "--quality-task").ok());
+  EXPECT_FALSE(ParseQualityTask("piqa:99999999999", "--quality-task").ok());
 }
 
 TEST(StudyConfigTest, QuickReplacesSynthModelsWithASmallShape) {

@@ -5,12 +5,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <gtest/gtest.h>
 
 #include "bench/results_store.h"
 #include "core/clock.h"
+#include "eval/quality_store.h"
+#include "eval/samples.h"
 #include "report/findings.h"
 #include "study/study.h"
 
@@ -187,6 +190,158 @@ TEST_F(StudyRunTest, RunsEveryPartAndWritesTheReport) {
   auto store = bench::ResultsStore::Open(out->db_path);
   ASSERT_TRUE(store.ok());
   EXPECT_EQ((*store)->LoadRun(out->run_id)->records.size(), 8u);
+}
+
+// The quality step's accuracy tasks and prompt suite: a small study (one bench file, two
+// quality files) with hellaswag and arc_easy at 10 items each and samples on.
+StudyOptions TasksAndSamplesOptions(const fs::path& dir) {
+  auto c = ParseStudyConfig(R"(
+name = "tasks and samples"
+[models]
+list = [")" + kStories + R"(/stories260K-q8_0.gguf"]
+[bench]
+threads = [1]
+contexts = [64]
+n_prompt = 8
+n_gen = 4
+repetitions = 1
+warmups = 0
+request = false
+[quality]
+models = [")" + kStories + R"(/stories260K-f32.gguf", ")" + kStories + R"(/stories260K-q4_0.gguf"]
+text = ")" + (dir / "wiki.txt").string() + R"("
+n_ctx = 64
+chunks = 1
+tasks = ["hellaswag:10", "arc_easy:10"]
+data_dir = ")" + std::string(EDGELM_SHARED_DIR) + R"(/data"
+samples = true
+[energy]
+source = "none"
+)", "tasks.toml");
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  StudyOptions o;
+  o.config = *c;
+  o.config.cache_dir = (dir / "cache").string();
+  o.config_text = "tasks";
+  o.db_path = (dir / "results.db").string();
+  o.report_path = (dir / "report.html").string();
+  o.log = [](const std::string& s) {
+    if (std::getenv("EDGELM_TEST_VERBOSE")) std::fprintf(stderr, "%s\n", s.c_str());
+  };
+  return o;
+}
+
+TEST_F(StudyRunTest, QualityTasksAndSamplesAreRecordedAndReported) {
+  const std::string data = std::string(EDGELM_SHARED_DIR) + "/data";
+  if (!fs::exists(data + "/hellaswag/hellaswag_val_full.txt") || !fs::exists(data + "/tasks/arc_easy.jsonl")) {
+    GTEST_SKIP() << "../shared/data lacks hellaswag or arc_easy";
+  }
+  auto out = RunStudy(TasksAndSamplesOptions(dir_));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_FALSE(out->interrupted);
+  auto quality = QualityStore::Open(out->db_path);
+  ASSERT_TRUE(quality.ok()) << quality.status().ToString();
+  auto figures = (*quality)->Figures(out->run_id);
+  ASSERT_TRUE(figures.ok()) << figures.status().ToString();
+  // acc and acc_norm of each task on each quality file, 10 items, with Wilson intervals.
+  std::map<std::string, int> per_task;
+  std::set<std::string> labels;
+  for (const QualityFigure& f : *figures) {
+    if (f.metric != "acc" && f.metric != "acc_norm") continue;
+    EXPECT_EQ(f.command, "study");
+    ASSERT_TRUE(f.value) << f.task << " " << f.metric << ": " << f.reason;
+    EXPECT_EQ(f.n, 10) << f.task;
+    EXPECT_GE(*f.value, 0.0);
+    EXPECT_LE(*f.value, 1.0);
+    ASSERT_TRUE(f.ci_low && f.ci_high);
+    EXPECT_LE(*f.ci_low, *f.value);
+    EXPECT_GE(*f.ci_high, *f.value);
+    EXPECT_EQ(f.ci_method, kIntervalWilson);
+    EXPECT_FALSE(f.interrupted);
+    ++per_task[f.task];
+    labels.insert(f.model.label);
+  }
+  EXPECT_EQ(per_task, (std::map<std::string, int>{{"arc_easy", 4}, {"hellaswag", 4}}));
+  EXPECT_EQ(labels.size(), 2u);
+  // Every prompt of the suite answered by both files.
+  auto suite = QualityPromptsDir(StudyConfig{});
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  auto prompts = LoadPromptSuite(*suite);
+  ASSERT_TRUE(prompts.ok()) << prompts.status().ToString();
+  ASSERT_FALSE(prompts->empty());
+  auto samples = (*quality)->Samples(out->run_id);
+  ASSERT_TRUE(samples.ok()) << samples.status().ToString();
+  ASSERT_EQ(samples->size(), 2 * prompts->size());
+  std::map<std::string, std::set<std::string>> answered;
+  for (const QualitySample& s : *samples) {
+    answered[s.model.label].insert(s.prompt_id);
+    EXPECT_FALSE(s.stop_reason.empty());
+    EXPECT_GT(s.n_prompt_tokens, 0);
+  }
+  ASSERT_EQ(answered.size(), 2u);
+  for (const auto& [label, ids] : answered) EXPECT_EQ(ids.size(), prompts->size()) << label;
+
+  std::ifstream html(out->files.html_path);
+  const std::string page((std::istreambuf_iterator<char>(html)), {});
+  EXPECT_NE(page.find("id=\"quality-figures\""), std::string::npos);
+  EXPECT_NE(page.find("id=\"quality-accuracy\""), std::string::npos);
+  EXPECT_NE(page.find("<td>hellaswag</td>"), std::string::npos);
+  EXPECT_NE(page.find("<td>arc_easy</td>"), std::string::npos);
+  EXPECT_NE(page.find("<th>95% interval</th>"), std::string::npos);
+  EXPECT_NE(page.find("<h2 id=\"samples\">Samples</h2>"), std::string::npos);
+  EXPECT_NE(page.find("<h3>" + prompts->front().id + "</h3>"), std::string::npos);
+  size_t n_answers = 0;
+  for (size_t pos = page.find("<div class=\"sample\">"); pos != std::string::npos;
+       pos = page.find("<div class=\"sample\">", pos + 1)) {
+    ++n_answers;
+  }
+  EXPECT_EQ(n_answers, samples->size());
+  std::ifstream md(out->files.markdown_path);
+  const std::string summary((std::istreambuf_iterator<char>(md)), {});
+  EXPECT_NE(summary.find("## Samples"), std::string::npos);
+  EXPECT_NE(summary.find("### " + prompts->front().id), std::string::npos);
+  EXPECT_NE(summary.find("| hellaswag | acc |"), std::string::npos);
+}
+
+TEST_F(StudyRunTest, InterruptDuringTheTasksStopsTheQualityStep) {
+  StudyOptions o = TasksAndSamplesOptions(dir_);
+  o.config.quality_models.resize(1);
+  std::atomic<bool> stop{false};
+  o.interrupt = &stop;
+  // Stopped when the first task starts: it ends early, the second task and the samples
+  // do not run, and the run is resumable.
+  o.log = [&stop](const std::string& line) {
+    if (line.rfind("quality: hellaswag", 0) == 0) stop = true;
+  };
+  auto out = RunStudy(o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->interrupted);
+  auto quality = QualityStore::Open(out->db_path);
+  ASSERT_TRUE(quality.ok());
+  auto figures = (*quality)->Figures(out->run_id);
+  ASSERT_TRUE(figures.ok());
+  for (const QualityFigure& f : *figures) {
+    EXPECT_NE(f.task, "arc_easy");
+    if (f.task == "hellaswag") {
+      EXPECT_TRUE(f.interrupted);
+    }
+  }
+  EXPECT_TRUE((*quality)->Samples(out->run_id)->empty());
+}
+
+TEST_F(StudyRunTest, BadTaskDataFailsBeforeAnyWork) {
+  StudyOptions o = TasksAndSamplesOptions(dir_);
+  o.config.quality_data_dir = (dir_ / "no-such-data").string();
+  auto out = RunStudy(o);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(out.status().message().find("no-such-data"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ / "results.db"));
+  o = TasksAndSamplesOptions(dir_);
+  o.config.quality_prompts_dir = dir_.string();  // a directory without prompts
+  out = RunStudy(o);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find(dir_.string()), std::string::npos) << out.status().message();
 }
 
 TEST_F(StudyRunTest, BadPricesFailBeforeAnyWork) {

@@ -1,7 +1,10 @@
-// edgelm study [--config FILE] [--quick] [--quality-model FILE]... [--db FILE] [-o HTML]
+// edgelm study [--config FILE] [--quick] [--quality-model FILE]... [--quality-text FILE]
+//              [--quality-task NAME[:LIMIT]]... [--quality-data DIR] [--quality-samples]
+//              [--db FILE] [-o HTML]
 //              [--resume ID] [--print-default] [--device-price USD] [--lifetime-years Y]
 //              [--duty-cycle F] [--electricity-price USD_PER_KWH] [--price-table FILE]
 // The whole feasibility study in one command; prints where the report is.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -20,9 +23,9 @@ namespace edgelm::cli {
 namespace {
 
 struct StudyFlags {
-  std::string config, db, out, cache_dir, quality_text;
-  std::vector<std::string> quality_models;
-  bool quick = false, print_default = false;
+  std::string config, db, out, cache_dir, quality_text, quality_data;
+  std::vector<std::string> quality_models, quality_tasks;
+  bool quick = false, print_default = false, quality_samples = false;
   int64_t resume = 0;
   report::PriceOverrides prices;
   std::vector<std::string> raw_args;
@@ -77,6 +80,9 @@ int RunStudyCommand(const StudyFlags& f) {
       eff.quick = j.value("quick", false);
       eff.quality_models = j.value("quality_models", std::vector<std::string>{});
       eff.quality_text = j.value("quality_text", std::string());
+      eff.quality_tasks = j.value("quality_tasks", std::vector<std::string>{});
+      eff.quality_data = j.value("quality_data", std::string());
+      eff.quality_samples = j.value("quality_samples", false);
       eff.cache_dir = j.value("cache_dir", std::string());
       eff.prices = MergePrices(j.value("prices", nlohmann::json::object()), f.prices);
     }
@@ -94,6 +100,17 @@ int RunStudyCommand(const StudyFlags& f) {
   if (!config.ok()) return UsageError(config.status().message());
   if (!eff.quality_models.empty()) config->quality_models = eff.quality_models;
   if (!eff.quality_text.empty()) config->quality_text = eff.quality_text;
+  // --quality-task adds to the study's tasks (a task named twice runs once, the flag's limit).
+  for (const auto& spec : eff.quality_tasks) {
+    auto task = study::ParseQualityTask(spec, "--quality-task");
+    if (!task.ok()) return UsageError(task.status().message());
+    auto& tasks = config->quality_tasks;
+    tasks.erase(std::remove_if(tasks.begin(), tasks.end(), [&](const auto& t) { return t.name == task->name; }),
+                tasks.end());
+    tasks.push_back(*task);
+  }
+  if (!eff.quality_data.empty()) config->quality_data_dir = eff.quality_data;
+  if (eff.quality_samples) config->quality_samples = true;
   if (!eff.cache_dir.empty()) config->cache_dir = eff.cache_dir;
   if (eff.quick) study::ApplyQuick(&*config);
 
@@ -101,7 +118,9 @@ int RunStudyCommand(const StudyFlags& f) {
   o.config = *config;
   o.config_text = text;
   o.cli_flags_json = nlohmann::json{{"quick", eff.quick}, {"quality_models", eff.quality_models},
-                                    {"quality_text", eff.quality_text}, {"cache_dir", eff.cache_dir},
+                                    {"quality_text", eff.quality_text}, {"quality_tasks", eff.quality_tasks},
+                                    {"quality_data", eff.quality_data}, {"quality_samples", eff.quality_samples},
+                                    {"cache_dir", eff.cache_dir},
                                     {"prices", PricesJson(eff.prices)}}.dump();
   o.price_overrides = eff.prices;
   o.db_path = f.db;
@@ -140,6 +159,11 @@ CommandRunner AddStudy(CLI::App& root) {
   sub->add_flag("--quick", f->quick, "Reduced setting for CI: one small model shape, short lengths");
   sub->add_option("--quality-model", f->quality_models, "Real-weight GGUF for quality (repeatable; the first is the KLD base)");
   sub->add_option("--quality-text", f->quality_text, "Text file for perplexity (e.g. WikiText-2 wiki.test.raw)");
+  sub->add_option("--quality-task", f->quality_tasks,
+                  "Accuracy task NAME[:LIMIT] on the quality models (repeatable; adds to [quality] tasks): hellaswag, "
+                  "arc_easy, arc_challenge, piqa, winogrande, openbook_qa, siqa, copa, commonsense_qa, boolq, mmlu, lambada");
+  sub->add_option("--quality-data", f->quality_data, "Task data directory laid out like ../shared/data ([quality] data_dir)");
+  sub->add_flag("--quality-samples", f->quality_samples, "Answer the prompt suite (data/prompts) with each quality model");
   sub->add_option("--db", f->db, "Results store (default $XDG_DATA_HOME/edgelm/results.db)");
   sub->add_option("-o,--output", f->out, "Report HTML file (default: <store dir>/reports/study-<run>.html)");
   sub->add_option("--cache-dir", f->cache_dir, "Where synthesized models go (default $XDG_CACHE_HOME/edgelm)");
