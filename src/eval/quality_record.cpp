@@ -143,6 +143,21 @@ QualityModel DescribeQualityModel(const std::string& path, const ModelInfo& info
   return m;
 }
 
+QualitySample SampleFromAnswer(const QualityModel& model, const SampleAnswer& a) {
+  QualitySample s;
+  s.model = model;
+  s.prompt_id = a.prompt_id;
+  s.prompt_format = a.prompt_format;
+  s.text = a.text;
+  s.stop_reason = a.stop_reason;
+  s.n_prompt_tokens = a.n_prompt_tokens;
+  s.n_generated = a.n_generated;
+  if (a.ttft_ms >= 0) s.ttft_ms = a.ttft_ms;
+  if (a.decode_tokens_per_s >= 0) s.decode_tokens_per_s = a.decode_tokens_per_s;
+  s.seed = a.seed;
+  return s;
+}
+
 std::string ChunkDetail(uint32_t n_ctx, size_t n_chunks) {
   return "ctx " + std::to_string(n_ctx) + ", " + std::to_string(n_chunks) + " chunks, second half scored, token-normalised";
 }

@@ -15,12 +15,16 @@
 #include "eval/choice_eval.h"
 #include "eval/perplexity.h"
 #include "eval/quality_store.h"
+#include "eval/samples.h"
 
 namespace edgelm {
 
 // The model as a figure names it: file name as label, the weight type and bits per
 // weight the loader reports.
 QualityModel DescribeQualityModel(const std::string& path, const ModelInfo& info);
+
+// One answer of the prompt suite as the store keeps it (timings absent when not measured).
+QualitySample SampleFromAnswer(const QualityModel& model, const SampleAnswer& answer);
 
 // "ctx 256, 100 chunks, token-normalised".
 std::string ChunkDetail(uint32_t n_ctx, size_t n_chunks);

@@ -369,18 +369,7 @@ void RunQuality(const StudyConfig& c, const QualityInputs& inputs, const std::ve
       so.cancel = interrupt;
       const QualityModel qm = describe(m);
       so.on_answer = [&](const SampleAnswer& a, size_t, size_t) {
-        QualitySample s;
-        s.model = qm;
-        s.prompt_id = a.prompt_id;
-        s.prompt_format = a.prompt_format;
-        s.text = a.text;
-        s.stop_reason = a.stop_reason;
-        s.n_prompt_tokens = a.n_prompt_tokens;
-        s.n_generated = a.n_generated;
-        if (a.ttft_ms >= 0) s.ttft_ms = a.ttft_ms;
-        if (a.decode_tokens_per_s >= 0) s.decode_tokens_per_s = a.decode_tokens_per_s;
-        s.seed = a.seed;
-        (void)quality.AddSample(run_id, s);
+        (void)quality.AddSample(run_id, SampleFromAnswer(qm, a));
       };
       if (auto a = GenerateSamples(*model, m.label, inputs.prompts, so); !a.ok()) {
         log("warning: prompt suite with " + m.label + " failed: " + a.status().message());

@@ -83,18 +83,7 @@ CommandRunner AddSamples(CLI::App& root) {
       const QualityModel qm = DescribeQualityModel(path, (*model)->info());
       const size_t before = answers.size();
       options.on_answer = [&](const SampleAnswer& a, size_t done, size_t) {
-        QualitySample s;
-        s.model = qm;
-        s.prompt_id = a.prompt_id;
-        s.prompt_format = a.prompt_format;
-        s.text = a.text;
-        s.stop_reason = a.stop_reason;
-        s.n_prompt_tokens = a.n_prompt_tokens;
-        s.n_generated = a.n_generated;
-        if (a.ttft_ms >= 0) s.ttft_ms = a.ttft_ms;
-        if (a.decode_tokens_per_s >= 0) s.decode_tokens_per_s = a.decode_tokens_per_s;
-        s.seed = a.seed;
-        if (store_status.ok()) store_status = (*run)->quality->AddSample((*run)->run_id, s);
+        if (store_status.ok()) store_status = (*run)->quality->AddSample((*run)->run_id, SampleFromAnswer(qm, a));
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         char speed[64] = "";
         if (a.decode_tokens_per_s >= 0) std::snprintf(speed, sizeof speed, ", %.1f tokens/s", a.decode_tokens_per_s);
