@@ -7,6 +7,7 @@
 #include <arm_neon.h>
 
 #include "kernels/arm/neon_common.h"
+#include "kernels/arm/neon_gemm_common.h"
 #include "kernels/blocks.h"
 #include "kernels/simd_fill.h"
 
@@ -19,28 +20,6 @@ constexpr int kPrefillRows = 4;
 constexpr int kPrefillTokens = 4;
 constexpr int kDecodeRows = 4;
 
-template <class Block>
-inline const Block* RowAt(const void* base, uint64_t row_bytes, int i) {
-  return reinterpret_cast<const Block*>(static_cast<const uint8_t*>(base) +
-                                        row_bytes * static_cast<uint64_t>(i));
-}
-
-struct Q8_0Weights {
-  using Block = BlockQ8_0;
-  static void Load(const Block& w, int8x16_t& lo, int8x16_t& hi) {
-    lo = vld1q_s8(w.qs);
-    hi = vld1q_s8(w.qs + 16);
-  }
-};
-
-struct Q4_0Weights {
-  using Block = BlockQ4_0;
-  static void Load(const Block& w, int8x16_t& lo, int8x16_t& hi) {
-    const uint8x16_t q = vld1q_u8(w.qs);
-    lo = vsubq_s8(LowNibbles(q), vdupq_n_s8(8));
-    hi = vsubq_s8(HighNibbles(q), vdupq_n_s8(8));
-  }
-};
 
 template <class W, int kRows, int kTokens>
 void GemmTile(int64_t n, const void* w, uint64_t w_row_bytes, const void* act, uint64_t act_row_bytes,

@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "kernels/arm/neon_common.h"
+#include "kernels/arm/neon_gemm_common.h"
 #include "kernels/blocks.h"
 #include "kernels/simd_fill.h"
 
@@ -25,29 +26,6 @@ namespace {
 constexpr int kRowPairs = 2;
 constexpr int kTokenPairs = 2;
 
-template <class Block>
-inline const Block* RowAt(const void* base, uint64_t row_bytes, int i) {
-  return reinterpret_cast<const Block*>(static_cast<const uint8_t*>(base) +
-                                        row_bytes * static_cast<uint64_t>(i));
-}
-
-// The 32 signed weights of a block as elements 0..15 and 16..31.
-struct Q8_0Weights {
-  using Block = BlockQ8_0;
-  static void Load(const Block& w, int8x16_t& lo, int8x16_t& hi) {
-    lo = vld1q_s8(w.qs);
-    hi = vld1q_s8(w.qs + 16);
-  }
-};
-
-struct Q4_0Weights {
-  using Block = BlockQ4_0;
-  static void Load(const Block& w, int8x16_t& lo, int8x16_t& hi) {
-    const uint8x16_t q = vld1q_u8(w.qs);
-    lo = vsubq_s8(LowNibbles(q), vdupq_n_s8(8));
-    hi = vsubq_s8(HighNibbles(q), vdupq_n_s8(8));
-  }
-};
 
 // Two 32-element vectors (x: elements 0..15, 16..31 of each) interleaved 8 at a time:
 // out[k] = [x0 elements 8k..8k+7 | x1 elements 8k..8k+7].
