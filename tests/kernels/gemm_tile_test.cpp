@@ -173,7 +173,13 @@ TEST(GemmTileDispatch, SpeedPathsAreInstalled) {
       // F32 runs the 512-bit vec_dot there, without a tile.
       expect = {GgmlType::kF16, GgmlType::kBF16};
       if (cpu.avx512vnni) {
-        for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) expect.push_back(t);
+        for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+          expect.push_back(t);
+        }
+        // Decode tiles (several rows per activation load, prefetching ahead).
+        for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0}) {
+          EXPECT_NE(MakeKernelTable(isa).For(t).gemv_tile, nullptr) << GgmlTypeName(t);
+        }
       }
     } else if (isa == Isa::kNeonDot) {
       expect = {GgmlType::kQ8_0, GgmlType::kQ4_0};

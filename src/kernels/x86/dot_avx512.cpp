@@ -18,19 +18,10 @@
 #include "kernels/blocks.h"
 #include "kernels/simd_fill.h"
 #include "kernels/x86/avx2_common.h"
+#include "kernels/x86/avx512_pairs.h"
 
 namespace edgelm {
 namespace {
-
-inline __m512i Combine256(__m256i lo, __m256i hi) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-}
-
-// Two per-block scales: lanes 0..7 = d0, lanes 8..15 = d1.
-inline __m512 TwoScales(float d0, float d1) {
-  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(d0)),
-                                             _mm256_castps_pd(_mm256_set1_ps(d1)), 1));
-}
 
 // Signed int8 x signed int8, sums of 4 as 16 int32 lanes.
 template <bool kVnni>
@@ -87,11 +78,9 @@ void VecDotQ8_0(int64_t n, const void* w_row, const void* act_row, float* out) {
   __m512 acc = _mm512_setzero_ps();
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    const __m512i wq = Combine256(LoadU256(w[b].qs), LoadU256(w[b + 1].qs));
-    const __m512i aq = Combine256(LoadU256(a[b].qs), LoadU256(a[b + 1].qs));
-    const __m512 d = TwoScales(HalfToFloat(w[b].d) * HalfToFloat(a[b].d),
-                               HalfToFloat(w[b + 1].d) * HalfToFloat(a[b + 1].d));
-    acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(DotI8I8x64<kVnni>(wq, aq)), acc);
+    const __m512 d = _mm512_mul_ps(Q8_0Pair::Scales(Q8_0Pair::Head(w + b)), Q8_0Pair::Scales(Q8_0Pair::Head(a + b)));
+    acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(DotI8I8x64<kVnni>(Q8_0Pair::Quants(w + b), Q8_0Pair::Quants(a + b))),
+                          acc);
   }
   float sum = _mm512_reduce_add_ps(acc);
   if (b < nb) {
@@ -112,11 +101,18 @@ void VecDotQ4_0(int64_t n, const void* w_row, const void* act_row, float* out) {
   __m512 acc = _mm512_setzero_ps();
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    const __m512i wq = _mm512_sub_epi8(Combine256(UnpackNibbles32(w[b].qs), UnpackNibbles32(w[b + 1].qs)), eight);
-    const __m512i aq = Combine256(LoadU256(a[b].qs), LoadU256(a[b + 1].qs));
-    const __m512 d = TwoScales(HalfToFloat(w[b].d) * HalfToFloat(a[b].d),
-                               HalfToFloat(w[b + 1].d) * HalfToFloat(a[b + 1].d));
-    acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(DotI8I8x64<kVnni>(wq, aq)), acc);
+    const __m512i head = Q4_0Pair::Head(w + b);
+    const __m512 d = _mm512_mul_ps(Q4_0Pair::Scales(head), Q8_0Pair::Scales(Q8_0Pair::Head(a + b)));
+    const __m512i aq = Q8_0Pair::Quants(a + b);
+    __m512i p;
+    if constexpr (kVnni) {
+      // sum((q - 8) a) = sum(q a) - sum(8 a): the nibbles are already unsigned.
+      const __m512i zero = _mm512_setzero_si512();
+      p = _mm512_sub_epi32(_mm512_dpbusd_epi32(zero, Q4_0Pair::Nibbles(head), aq), _mm512_dpbusd_epi32(zero, eight, aq));
+    } else {
+      p = DotI8I8x64<false>(_mm512_sub_epi8(Q4_0Pair::Nibbles(head), eight), aq);
+    }
+    acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(p), acc);
   }
   float sum = _mm512_reduce_add_ps(acc);
   if (b < nb) {

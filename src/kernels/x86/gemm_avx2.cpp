@@ -20,6 +20,8 @@ constexpr int kPrefillRows = 4;
 constexpr int kPrefillTokens = 2;
 // Decode: rows sharing each activation block load (and Q4_0's per-token correction).
 constexpr int kDecodeRows = 4;
+// Decode prefetch distance, in rows: the tile two calls ahead (see gemm_avx512.cpp).
+constexpr int kPrefetchRows = 2 * kDecodeRows;
 
 template <class Block>
 inline const Block* RowAt(const void* base, uint64_t row_bytes, int i) {
@@ -88,6 +90,12 @@ void GemmQ4_0(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
       offset[t] = DotU8I8(eight, av[t]);
     }
     for (int r = 0; r < kRows; ++r) {
+      if constexpr (kTokens == 1) {
+        // Every other 18-byte block: about two prefetches per cache line.
+        if ((b & 1) == 0) {
+          _mm_prefetch(reinterpret_cast<const char*>(wr[r] + b) + kPrefetchRows * w_row_bytes, _MM_HINT_T1);
+        }
+      }
       const __m256i q = UnpackNibbles32(wr[r][b].qs);  // 0..15: maddubs cannot saturate
       const float wd = HalfToFloat(wr[r][b].d);
       for (int t = 0; t < kTokens; ++t) {

@@ -77,6 +77,14 @@ inline __m512i Q6KScaleIdx(int k) { return _mm512_load_si512(kLaneIdx.q6k[k]); }
 
 // Q4_K: per 64 elements c, the 32 low nibbles (scale 2c) and 32 high nibbles (scale
 // 2c + 1) of qs[32c..] form one vector matching the 64 contiguous activations.
+// Decode (vec_dot, one row after another): ask for the same super-block 16 rows ahead
+// into L2, one prefetch per cache line of the block.
+template <class Block>
+inline void PrefetchRowsAhead(const Block* b, uint64_t row_bytes) {
+  const char* p = reinterpret_cast<const char*>(b) + 16 * row_bytes;
+  for (uint64_t o = 0; o < sizeof(Block); o += 64) _mm_prefetch(p + o, _MM_HINT_T1);
+}
+
 template <int kRows, int kTokens, bool kVnni>
 void GemmQ4_K(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
               uint64_t act_row_bytes, float* y, int64_t y_stride) {
@@ -94,6 +102,7 @@ void GemmQ4_K(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
 #pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
       const BlockQ4_K& wb = wr[r][b];
+      if constexpr (kRows == 1 && kTokens == 1) PrefetchRowsAhead(&wb, (n / kQK_K) * sizeof(BlockQ4_K));
       alignas(8) uint8_t sc[8], mn[8];
       UnpackScaleMinK4(wb.scales, sc, mn);
       const __m512i scales16 =
@@ -152,6 +161,7 @@ void GemmQ6_K(int64_t n, const void* w, uint64_t w_row_bytes, const void* act,
 #pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
       const BlockQ6_K& wb = wr[r][b];
+      if constexpr (kRows == 1 && kTokens == 1) PrefetchRowsAhead(&wb, (n / kQK_K) * sizeof(BlockQ6_K));
       const __m256i scales16_256 = _mm256_cvtepi8_epi16(LoadU128(wb.scales));
       const __m512i scales16 = _mm512_zextsi256_si512(scales16_256);
       // -32 * scale: at most 4096 in magnitude, an int16.
