@@ -133,7 +133,7 @@ void RegisterAll() {
   const std::vector<Isa> isas = AvailableIsas(DetectCpuFeatures());
   const KernelTable scalar = MakeKernelTable(Isa::kScalar);
   const GgmlType hot[] = {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
-                          GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K};
+                          GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K};
   for (uint32_t id = 0; id < kMaxGgmlTypeId; ++id) {
     if (!scalar.types[id].supported) continue;
     const auto type = static_cast<GgmlType>(id);
