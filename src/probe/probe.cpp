@@ -5,8 +5,10 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "core/clock.h"
 #include "probe/probe_read.h"
@@ -79,11 +81,15 @@ Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_b
   // Each thread reads its chunk in segments of up to 1 MiB and times each one. On a
   // machine shared with other work a thread is sometimes descheduled mid-pass; segments
   // that took more than twice the median time per byte are counted as interrupted and
-  // left out, so the rate is what the thread reads while it runs. Per-thread rates add
-  // up (they ran concurrently, sharing the memory system).
+  // left out. The rate is the bytes of the kept segments over the time during which at
+  // least one of them was running (the union of their intervals), not a sum of
+  // per-thread rates: a hypervisor may run two vCPUs one after the other, and adding
+  // the two single-thread rates then reported 64.5 GB/s for a pass where at most ~34
+  // were ever read at once (seen on this VM, 2026-11-21).
   constexpr uint64_t kSegmentBytes = 1 << 20;
   struct Segment {
     uint64_t bytes;
+    int64_t start_ns;
     int64_t ns;
   };
   std::vector<std::vector<Segment>> segments(static_cast<size_t>(pool.size()));
@@ -100,14 +106,15 @@ Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_b
         const uint64_t n = std::min(kSegmentBytes, end - off);
         const int64_t s0 = MonotonicNs();
         sink += read(data + off, n);
-        seg.push_back({n, std::max<int64_t>(MonotonicNs() - s0, 1)});
+        seg.push_back({n, s0, std::max<int64_t>(MonotonicNs() - s0, 1)});
       }
       g_read_sink.fetch_add(sink, std::memory_order_relaxed);
     });
     return static_cast<double>(MonotonicNs() - t0);
   };
   auto pass_rate = [&] {
-    double total = 0.0;
+    double bytes_kept = 0.0;
+    std::vector<std::pair<int64_t, int64_t>> kept;  // [start, end) of the kept segments
     for (const auto& seg : segments) {
       if (seg.empty()) continue;
       std::vector<double> ns_per_byte;
@@ -116,15 +123,20 @@ Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_b
       std::nth_element(ns_per_byte.begin(), ns_per_byte.begin() + ns_per_byte.size() / 2,
                        ns_per_byte.end());
       const double limit = 2.0 * ns_per_byte[ns_per_byte.size() / 2];
-      double bytes_kept = 0.0, ns_kept = 0.0;
       for (const Segment& g : seg) {
         if (static_cast<double>(g.ns) / static_cast<double>(g.bytes) > limit) continue;
         bytes_kept += static_cast<double>(g.bytes);
-        ns_kept += static_cast<double>(g.ns);
+        kept.emplace_back(g.start_ns, g.start_ns + g.ns);
       }
-      total += bytes_kept / (ns_kept * 1e-9);
     }
-    return total;
+    std::sort(kept.begin(), kept.end());
+    int64_t union_ns = 0, covered_to = std::numeric_limits<int64_t>::min();
+    for (const auto& [start, end] : kept) {
+      const int64_t from = std::max(start, covered_to);
+      if (end > from) union_ns += end - from;
+      covered_to = std::max(covered_to, end);
+    }
+    return union_ns > 0 ? bytes_kept / (static_cast<double>(union_ns) * 1e-9) : 0.0;
   };
   pass();  // warm-up: page faults, caches, spinning workers
   BandwidthResult r;
@@ -133,15 +145,23 @@ Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_b
   const double budget_ns = min_seconds * 1e9;
   double spent_ns = 0.0;
   r.best_pass_ns = 0.0;
+  std::vector<double> rates;
   while (r.passes < 3 || spent_ns < budget_ns) {
     const double ns = pass();
     spent_ns += ns;
     if (r.passes == 0 || ns < r.best_pass_ns) r.best_pass_ns = ns;
-    r.bytes_per_s = std::max(r.bytes_per_s, pass_rate());
+    rates.push_back(pass_rate());
     ++r.passes;
     if (r.passes >= 100000) break;
   }
   r.best_pass_ns = std::max(r.best_pass_ns, 1.0);
+  // The median pass, not the best: on a host shared with other tenants a 2-thread pass
+  // now and then reads 50-57 GB/s where the rest read 32-36 (this VM, 2026-11-21), and
+  // a decode run lasting seconds is held to the sustained rate, not to that burst. On a
+  // quiet machine the two agree; the best is kept for reference.
+  std::sort(rates.begin(), rates.end());
+  r.bytes_per_s = rates[rates.size() / 2];
+  r.best_bytes_per_s = rates.back();
   return r;
 }
 

@@ -26,14 +26,15 @@ struct BandwidthResult {
   int n_threads = 0;
   int passes = 0;             // timed passes over the whole buffer
   double best_pass_ns = 0.0;  // the fastest pass, wall time of all threads together
-  // Sum over threads of bytes / time read while running (1 MiB segments interrupted by
-  // the scheduler left out), best pass.
+  // Bytes read / time during which at least one thread was reading (1 MiB segments
+  // interrupted by the scheduler left out): the median pass, and the best one.
   double bytes_per_s = 0.0;
+  double best_bytes_per_s = 0.0;
 };
 
 // Reads a buffer of `buffer_bytes` (at least 4 KiB, at most 1 TiB) repeatedly, each
 // thread of `pool` its contiguous chunk, for at least `min_seconds` (and at least 3
-// passes after one warm-up pass); reports the best pass. A buffer the size of a
+// passes after one warm-up pass); reports the median pass (and the best). A buffer the size of a
 // model's weights measures what decode sees (caches count when it fits them).
 Result<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t buffer_bytes,
                                              double min_seconds);
