@@ -25,9 +25,12 @@ Result<KvCacheType> ParseKvCacheType(const std::string& name);  // "f16" | "f32"
 
 struct LoadOptions {
   std::string path;
-  // Touch every weight page during load, so that "loaded" means ready to prefill at full
-  // speed (MEASUREMENT.md load_ms). Off: pages fault in lazily during the first pass.
-  bool prefault = true;
+  // Off (the default): the weights are mapped, not read; each page faults in when a
+  // forward pass first uses it, so a load reads nothing it does not need yet and a
+  // command that only inspects the model (fit, tokenize) never reads them. On: every
+  // weight page is touched during load, so that "loaded" means ready to prefill at full
+  // speed and a cold load times the read from storage (edgelm bench's load_ms).
+  bool prefault = false;
   // Called with the fraction done (0..1); returning false cancels the load.
   std::function<bool(float fraction)> progress;
 };
