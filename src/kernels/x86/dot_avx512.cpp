@@ -1,8 +1,9 @@
 // AVX-512 (F, BW, VL; VNNI and BF16 where present) kernels for the hot weight types:
-// F32, Q8_0, Q4_0 here, Q4_K and Q6_K in gemm_k_avx512.cpp, BF16 in gemm_bf16_avx512.cpp.
-// Other types keep their AVX2 kernels (installed first by MakeKernelTable). The
-// 32-element block types process two blocks per 512-bit vector; with VNNI the signed int8 dot uses vpdpbusd on (w + 128) and subtracts
-// 128 * sum(a). F16 keeps the AVX2 kernel on purpose: a 512-bit version (vcvtph2ps zmm +
+// F32, Q8_0, Q4_0 here, Q5_0 (with VNNI) in gemm_avx512.cpp, Q4_K and Q6_K in
+// gemm_k_avx512.cpp, BF16 in gemm_bf16_avx512.cpp. Other types keep their AVX2 kernels
+// (installed first by MakeKernelTable). The 32-element block types process two blocks
+// per 512-bit vector (scales and nibbles extracted as in avx512_pairs.h); with VNNI the
+// signed int8 dot is vpdpbusd on (w + c) minus c * sum(a). F16 keeps the AVX2 kernel on purpose: a 512-bit version (vcvtph2ps zmm +
 // FMA, four accumulators) measured 0.6x the AVX2 one on AMD Zen 4, where the 512-bit
 // conversion has half the 256-bit throughput.
 //

@@ -1,10 +1,12 @@
-// AVX-512 VNNI tile kernels (prefill and decode) for Q8_0 and Q4_0: kRows x kTokens outputs
-// per call, two blocks per 512-bit vector, bit-identical to the VNNI vec_dot kernels of
-// dot_avx512.cpp (same 16 int32 lanes per block pair, same scale products, one FMA
-// per pair into the output's own accumulator, same reduction and odd-block tail).
+// AVX-512 VNNI tile kernels (prefill and decode) for Q8_0, Q4_0 and Q5_0: kRows x kTokens
+// outputs per call, two blocks per 512-bit vector, bit-identical to the VNNI vec_dot
+// kernels of dot_avx512.cpp (Q5_0's vec_dot is the 1 x 1 tile itself): same 16 int32
+// lanes per block pair, same scale products, one FMA per pair into the output's own
+// accumulator, same reduction and odd-block tail.
 //
 // The signed dot sum (w a) is computed as vpdpbusd(-sum(c a), u, a) with u = w + c
-// unsigned: c = 128 for Q8_0 (u = w xor 0x80), c = 8 for Q4_0 (u = the raw nibbles).
+// unsigned: c = 128 for Q8_0 (u = w xor 0x80), c = 8 for Q4_0 (u = the raw nibbles),
+// c = 16 for Q5_0 (u = nibble + 16 x fifth bit).
 // The correction term depends only on the token, so it is computed once per token and
 // block pair and is the accumulator vpdpbusd starts from: one instruction per output.
 #if defined(__GNUC__) && !defined(__clang__)
